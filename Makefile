@@ -1,0 +1,48 @@
+# Two commands: `make demo` and `make test`. Both set up what is missing first (system
+# packages when run as root on Debian, then the .venv), and are quick the second time.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Debian packages: Tesseract with Japanese (horizontal and vertical) models, a Japanese font,
+# and what tesserocr needs to build against the system libtesseract.
+SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-ipaexfont \
+	libtesseract-dev libleptonica-dev pkg-config g++ python3-venv python3-dev
+# Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write).
+TEST_PACKAGES := libreoffice-calc-nogui
+
+.PHONY: setup demo test lint bench clean system system-test
+
+setup: system $(STAMP)
+
+system:
+	@bash .ci/system-deps $(SYSTEM_PACKAGES)
+
+system-test:
+	@bash .ci/system-deps $(SYSTEM_PACKAGES) $(TEST_PACKAGES)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# tesserocr is built from source against the system libtesseract (5.3): the manylinux wheel
+	# bundles 5.5.4, which read worse here (see docs/engines.md).
+	$(BIN)/python -m pip install --quiet --no-binary tesserocr -e '.[dev,fast,tessdata-standard]'
+	@touch $(STAMP)
+
+demo: system $(STAMP)
+	OMP_THREAD_LIMIT=1 $(BIN)/rpa demo
+
+test: system-test $(STAMP)
+	OMP_THREAD_LIMIT=1 $(BIN)/python -m pytest -q
+	$(BIN)/ruff check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: setup
+	OMP_THREAD_LIMIT=1 $(BIN)/python bench/ocr_accuracy.py
+
+clean:
+	rm -rf $(VENV) demo .pytest_cache

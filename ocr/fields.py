@@ -1,0 +1,312 @@
+"""Read every field of a registered page: crop, clean, recognise twice, decide, validate.
+
+The flag decision is the product: a field is left unflagged only when the value is valid for
+its type and both independent recognisers agree on it (after normalisation) with enough
+confidence. Where they disagree, or one is unsure, a human looks. Marks (checkboxes, circled
+choices) are never OCR'd: they are measured as ink added to the blank form.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from ocr.engines import Engine, ReadHints
+from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
+from ocr.reasons import Reason, reason
+from ocr.results import EngineReading, FieldResult
+from ocr.templates import FieldSpec, FieldType, FormTemplate
+from ocr.validators import cross_check, validate_value
+
+__all__ = [
+    "DEFAULT_MIN_CONFIDENCE",
+    "FieldReader",
+    "MarkThresholds",
+    "ReadOptions",
+    "crop_png",
+]
+
+log = logging.getLogger(__name__)
+
+MM = 1 / 25.4
+
+# Below these combined confidences a field is flagged even when the engines agree.
+DEFAULT_MIN_CONFIDENCE: dict[str, float] = {
+    "text": 0.80,
+    "kana": 0.80,
+    "default": 0.70,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MarkThresholds:
+    """Share of a mark box covered by added ink: above ``on`` marked, below ``off`` empty."""
+
+    on: float = 0.03
+    off: float = 0.01
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How fields are read; pickle-able so worker processes can receive it."""
+
+    min_confidence: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIN_CONFIDENCE)
+    marks: MarkThresholds = MarkThresholds()
+    denoise: str = "auto"  # auto | always | never
+    keep_crops: str = "flagged"  # flagged | all | none
+    today: date | None = None
+
+    def threshold(self, f: FieldSpec) -> float:
+        if f.min_confidence is not None:
+            return f.min_confidence
+        return self.min_confidence.get(f.type.value, self.min_confidence.get("default", 0.7))
+
+
+def _px(v: float, dpi: float) -> int:
+    return round(v * MM * dpi)
+
+
+def _rect(box: tuple[float, float, float, float], dpi: float, inset_mm: float,
+          shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    x, y, w, h = box
+    x0, y0 = _px(x + inset_mm, dpi), _px(y + inset_mm, dpi)
+    x1, y1 = _px(x + w - inset_mm, dpi), _px(y + h - inset_mm, dpi)
+    x0, y0 = max(0, x0), max(0, y0)
+    x1, y1 = min(shape[1], max(x1, x0 + 1)), min(shape[0], max(y1, y0 + 1))
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def crop_png(image: np.ndarray, rect: tuple[int, int, int, int], *, pad: int = 12,
+             max_width: int = 900) -> bytes:
+    """PNG of a field as scanned, with some context, for the reviewer's correction sheet."""
+    x, y, w, h = rect
+    x0, y0 = max(0, x - pad), max(0, y - pad)
+    sub = image[y0:y + h + pad, x0:x + w + pad]
+    if sub.shape[1] > max_width:
+        f = max_width / sub.shape[1]
+        sub = cv2.resize(sub, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
+    buf = io.BytesIO()
+    Image.fromarray(sub).save(buf, format="PNG", optimize=True)
+    return buf.getvalue()
+
+
+@dataclass(slots=True)
+class _Crop:
+    image: np.ndarray  # cleaned, tight, padded; black ink on white
+    rect: tuple[int, int, int, int]  # the field's inner box on the frame
+    has_ink: bool
+
+
+class FieldReader:
+    """Reads the fields of pages registered onto one frame (see :mod:`ocr.align`)."""
+
+    def __init__(self, engines: Sequence[Engine], options: ReadOptions | None = None,
+                 dpi: float = 300.0) -> None:
+        if not engines:
+            raise ValueError("at least one OCR engine is needed")
+        self.engines = list(engines)
+        self.options = options or ReadOptions()
+        self.dpi = dpi
+
+    # -- public -----------------------------------------------------------------------------
+    def read_page(self, template: FormTemplate, page: np.ndarray,
+                  blank: np.ndarray) -> list[FieldResult]:
+        """Every field of ``template`` on the registered ``page``; cross-checks applied."""
+        results: list[FieldResult] = []
+        for f in template.fields:
+            if f.is_mark:
+                results.append(self._read_mark(f, page, blank))
+            else:
+                results.append(self._read_text(f, page, blank))
+        self._cross_check(template, results)
+        self._attach_crops(results, page)
+        return results
+
+    def read_text_layer(self, template: FormTemplate,
+                        words: Sequence[tuple[str, float, float, float, float]]
+                        ) -> list[FieldResult]:
+        """Fields from a born-digital PDF: text items (text, x, y, w, h in mm) per box.
+
+        No OCR: a text item belongs to the field whose box holds its centre. Values are
+        still normalised and validated, because the data a resident typed can be wrong too.
+        """
+        results = []
+        for f in template.fields:
+            x, y, w, h = f.box
+            inside = [t for t in words
+                      if x <= t[1] + t[3] / 2 <= x + w and y <= t[2] + t[4] / 2 <= y + h]
+            inside.sort(key=lambda t: (round(t[2]), t[1]))
+            raw = "".join(t[0] for t in inside).strip()
+            if f.is_mark:
+                raw = self._text_mark(f, raw)
+            v = validate_value(f, raw, today=self.options.today)
+            results.append(FieldResult(f.name, f.label, f.type.value, raw, v.value, 1.0,
+                                       list(v.reasons)))
+        self._cross_check(template, results)
+        return results
+
+    # -- text fields -------------------------------------------------------------------------
+    def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> _Crop:
+        rect = _rect(f.box, self.dpi, 0.45, page.shape)
+        x, y, w, h = rect
+        sub = page[y:y + h, x:x + w].copy()
+        printed = blank[y:y + h, x:x + w] < 200
+        if printed.any():
+            # Erase the form's own printing (comb separators, box edges) with a margin for the
+            # registration error, so only what was written is left.
+            sub[cv2.dilate(printed.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0] = 255
+        noise = estimate_noise(sub)
+        mode = self.options.denoise
+        if mode == "always" or (mode == "auto" and crop_needs_cleaning(noise)):
+            sub = denoise_crop(sub)
+        bg = float(np.percentile(sub, 90))
+        ink = (sub < min(bg - 45.0, 185.0)).astype(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 12]
+        if not keep:
+            return _Crop(sub, rect, has_ink=False)
+        # Specks too small to be part of a character are painted out.
+        for i in range(1, n):
+            if stats[i, cv2.CC_STAT_AREA] < 6:
+                sub[labels == i] = 255
+        xs = [stats[i, 0] for i in keep] + [stats[i, 0] + stats[i, 2] for i in keep]
+        ys = [stats[i, 1] for i in keep] + [stats[i, 1] + stats[i, 3] for i in keep]
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        pad = max(8, (y1 - y0) // 3)
+        tight = sub[y0:y1, x0:x1]
+        tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+        return _Crop(tight, rect, has_ink=True)
+
+    def _read_text(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
+        crop = self._crop(f, page, blank)
+        if not crop.has_ink:
+            v = validate_value(f, "", today=self.options.today)
+            return FieldResult(f.name, f.label, f.type.value, "", v.value, 1.0, list(v.reasons),
+                               [], crop.rect)
+        hints = ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi)
+        readings = [e.recognize(crop.image, hints) for e in self.engines]
+        return self._decide(f, readings, crop.rect)
+
+    def _decide(self, f: FieldSpec, readings: list[EngineReading],
+                rect: tuple[int, int, int, int]) -> FieldResult:
+        """Combine the recognisers' readings into one value, confidence and reasons."""
+        today = self.options.today
+        checked = [(r, validate_value(f, r.text, today=today)) for r in readings]
+        values = {v.value for _, v in checked}
+        reasons: list[Reason] = []
+        if len(checked) > 1 and len(values) == 1:
+            r, v = checked[-1]
+            miss = 1.0
+            for rr, _ in checked:
+                miss *= 1.0 - min(max(rr.confidence, 0.0), 1.0)
+            conf = 1.0 - miss
+        else:
+            # Prefer a reading that validates; among those, the more confident one. The
+            # later engine in the list wins ties (RapidOCR is listed last: fewer errors).
+            def rank(item: tuple[EngineReading, object]) -> tuple[int, float]:
+                rr, vv = item
+                return (0 if vv.reasons else 1, rr.confidence)  # type: ignore[attr-defined]
+            r, v = max(reversed(checked), key=rank)
+            conf = r.confidence if len(checked) == 1 else r.confidence * 0.5
+            if len(checked) > 1:
+                reasons.append(reason("engines_disagree"))
+        reasons.extend(v.reasons)
+        if not any(rr.text.strip() for rr, _ in checked):
+            reasons.append(reason("ink_not_read"))
+        if conf < self.options.threshold(f) and not any(
+                x.code == "engines_disagree" for x in reasons):
+            reasons.append(reason("low_confidence", f"{conf:.2f}"))
+        return FieldResult(f.name, f.label, f.type.value, r.text, v.value, conf,
+                           _unique(reasons), readings, rect)
+
+    # -- marks -------------------------------------------------------------------------------
+    def _mark_ratio(self, box: tuple[float, float, float, float], page: np.ndarray,
+                    blank: np.ndarray) -> float:
+        """Share of the box (and a ring just around it) covered by ink the blank lacks."""
+        x, y, w, h = box
+        rect = _rect((x - 1.4, y - 1.4, w + 2.8, h + 2.8), self.dpi, 0.0, page.shape)
+        rx, ry, rw, rh = rect
+        sub = page[ry:ry + rh, rx:rx + rw]
+        printed = blank[ry:ry + rh, rx:rx + rw] < 200
+        mask = cv2.dilate(printed.astype(np.uint8), np.ones((7, 7), np.uint8)) == 0
+        bg = float(np.percentile(sub, 90))
+        ink = (sub < min(bg - 50.0, 180.0)) & mask
+        ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        area = max(1, int(mask.sum()))
+        return float(ink.sum()) / area
+
+    def _read_mark(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
+        th = self.options.marks
+        rect = _rect(f.box, self.dpi, 0.0, page.shape)
+        reasons: list[Reason] = []
+        if f.type is FieldType.CHECKBOX:
+            ratio = self._mark_ratio(f.box, page, blank)
+            raw = "1" if ratio >= th.on else "0"
+            if th.off < ratio < th.on:
+                reasons.append(reason("ambiguous_mark", f"{ratio:.3f}"))
+            conf = _mark_confidence(ratio, th)
+        else:
+            ratios = [self._mark_ratio(o.box, page, blank) for o in f.options]
+            marked = [o.label for o, r in zip(f.options, ratios, strict=True) if r >= th.on]
+            unsure = [o.label for o, r in zip(f.options, ratios, strict=True) if th.off < r < th.on]
+            raw = marked[0] if len(marked) == 1 else ""
+            if len(marked) > 1:
+                raw = f.options[int(np.argmax(ratios))].label
+                reasons.append(reason("multiple_choices", "・".join(marked)))
+            if unsure:
+                reasons.append(reason("ambiguous_mark", "・".join(unsure)))
+            conf = min(_mark_confidence(r, th) for r in ratios)
+        v = validate_value(f, raw, today=self.options.today)
+        reasons.extend(v.reasons)
+        return FieldResult(f.name, f.label, f.type.value, raw, v.value, conf, _unique(reasons),
+                           [EngineReading("marks", raw, conf)], rect)
+
+    @staticmethod
+    def _text_mark(f: FieldSpec, raw: str) -> str:
+        if f.type is FieldType.CHECKBOX:
+            return "1" if raw.strip() else "0"
+        for o in f.options:
+            if o.label in raw:
+                return o.label
+        return ""
+
+    # -- whole page ---------------------------------------------------------------------------
+    def _cross_check(self, template: FormTemplate, results: list[FieldResult]) -> None:
+        values = {r.name: r.value for r in results if not r.reasons}
+        for name, extra in cross_check(template, values).items():
+            for r in results:
+                if r.name == name:
+                    r.reasons = _unique(r.reasons + list(extra))
+
+    def _attach_crops(self, results: list[FieldResult], page: np.ndarray) -> None:
+        mode = self.options.keep_crops
+        if mode == "none":
+            return
+        for r in results:
+            if mode == "all" or r.flagged:
+                r.crop_png = crop_png(page, r.box_px)
+
+
+def _mark_confidence(ratio: float, th: MarkThresholds) -> float:
+    if ratio >= th.on:
+        return min(1.0, 0.9 + (ratio - th.on))
+    if ratio <= th.off:
+        return 1.0 - ratio / max(th.off, 1e-6) * 0.1
+    return 0.5
+
+
+def _unique(reasons: list[Reason]) -> list[Reason]:
+    seen: set[str] = set()
+    out = []
+    for r in reasons:
+        if r.code not in seen:
+            seen.add(r.code)
+            out.append(r)
+    return out

@@ -1,0 +1,360 @@
+"""Form templates: declarative TOML that fails fast.
+
+A template says where each field sits on the printed page, in millimetres from the page's
+top-left corner, so that any tool (renderer, sample generator, reader) agrees on geometry
+without sharing code. A malformed template stops the caller with the file and the key named:
+a town that adds its own form must learn at once what to fix, never find a field silently
+missing from its data weeks later.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ocr.errors import TemplateError
+
+__all__ = [
+    "CHECK_KINDS",
+    "MARK_TYPES",
+    "PAGE_SIZES_MM",
+    "ChoiceOption",
+    "CrossCheck",
+    "Decor",
+    "FieldSpec",
+    "FieldType",
+    "FormTemplate",
+    "TemplateLibrary",
+    "load_template",
+]
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZES_MM: dict[str, tuple[float, float]] = {
+    "A4": (210.0, 297.0),
+    "A3": (297.0, 420.0),
+    "B5": (182.0, 257.0),
+    "B4": (257.0, 364.0),
+}
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class FieldType(StrEnum):
+    """What a field holds; decides recognition hints, normalisation and validation."""
+
+    TEXT = "text"
+    KANA = "kana"
+    DIGITS = "digits"
+    DATE = "date"
+    POSTAL_CODE = "postal_code"
+    PHONE = "phone"
+    AMOUNT = "amount"
+    MYNUMBER = "mynumber"
+    CORPORATE_NUMBER = "corporate_number"
+    BANK_CODE = "bank_code"
+    BRANCH_CODE = "branch_code"
+    ACCOUNT_NUMBER = "account_number"
+    CHECKBOX = "checkbox"
+    CHOICE = "choice"
+
+
+MARK_TYPES = frozenset({FieldType.CHECKBOX, FieldType.CHOICE})
+_DIGIT_LIKE = frozenset(
+    {
+        FieldType.DIGITS,
+        FieldType.POSTAL_CODE,
+        FieldType.PHONE,
+        FieldType.AMOUNT,
+        FieldType.MYNUMBER,
+        FieldType.CORPORATE_NUMBER,
+        FieldType.BANK_CODE,
+        FieldType.BRANCH_CODE,
+        FieldType.ACCOUNT_NUMBER,
+    }
+)
+
+# Cross-field checks and the field types each role must have.
+CHECK_KINDS: dict[str, dict[str, frozenset[FieldType]]] = {
+    "postal_address": {
+        "postal": frozenset({FieldType.POSTAL_CODE}),
+        "address": frozenset({FieldType.TEXT}),
+    },
+    "bank_branch": {
+        "bank": frozenset({FieldType.BANK_CODE}),
+        "branch": frozenset({FieldType.BRANCH_CODE}),
+    },
+    "bank_name": {
+        "bank": frozenset({FieldType.BANK_CODE}),
+        "name": frozenset({FieldType.TEXT, FieldType.KANA}),
+    },
+    "branch_name": {
+        "bank": frozenset({FieldType.BANK_CODE}),
+        "branch": frozenset({FieldType.BRANCH_CODE}),
+        "name": frozenset({FieldType.TEXT, FieldType.KANA}),
+    },
+}
+
+Box = tuple[float, float, float, float]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ChoiceOption(_Model):
+    """One printed option of a choice field: its text and the small box to mark."""
+
+    label: str = Field(min_length=1)
+    box: Box
+
+
+class FieldSpec(_Model):
+    """One field of a form. ``box`` is (x, y, width, height) in mm from the page's top-left."""
+
+    name: str
+    label: str = Field(min_length=1)
+    type: FieldType
+    box: Box
+    required: bool = False
+    vertical: bool = False
+    comb: int = Field(default=0, ge=0, le=40)
+    allowed: tuple[str, ...] = ()
+    options: tuple[ChoiceOption, ...] = ()
+    caption: str = ""
+    label_width: float = Field(default=28.0, ge=0)
+    sample: str = ""
+    min_confidence: float | None = Field(default=None, ge=0, le=1)
+
+    @property
+    def is_mark(self) -> bool:
+        return self.type in MARK_TYPES
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FieldSpec:
+        problems: list[str] = []
+        if not _NAME_RE.match(self.name):
+            problems.append("name must be lower-case ascii letters, digits and _ (snake_case)")
+        _, _, w, h = self.box
+        if w <= 0 or h <= 0:
+            problems.append("box width and height must be positive")
+        if self.type is FieldType.CHOICE and len(self.options) < 2:
+            problems.append("a choice field needs at least two options")
+        if self.type is not FieldType.CHOICE and self.options:
+            problems.append("options are only for type 'choice'")
+        if self.allowed and self.type is not FieldType.TEXT:
+            problems.append("allowed values are only for type 'text'")
+        if self.comb and self.type not in _DIGIT_LIKE | {FieldType.KANA, FieldType.TEXT}:
+            problems.append("comb cells make no sense for a mark field")
+        if self.vertical and self.type in MARK_TYPES:
+            problems.append("a mark field cannot be vertical")
+        if self.caption and self.type is not FieldType.CHECKBOX:
+            problems.append("caption is only for type 'checkbox'")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class CrossCheck(_Model):
+    """A consistency check between fields (postal code against address, bank against branch)."""
+
+    kind: Literal["postal_address", "bank_branch", "bank_name", "branch_name"]
+    fields: dict[str, str]
+
+
+class Decor(_Model):
+    """Printed matter that is not a field: headings, notes, rules. Used only to render."""
+
+    kind: Literal["text", "rect", "line"] = "text"
+    text: str = ""
+    at: tuple[float, float] = (0.0, 0.0)
+    size: float = Field(default=3.5, gt=0)
+    to: tuple[float, float] | None = None
+    bold: bool = False
+
+
+class _FormHeader(_Model):
+    id: str
+    title: str = Field(min_length=1)
+    version: int = Field(default=1, ge=1)
+    page: Literal["A4", "A3", "B5", "B4"] = "A4"
+    landscape: bool = False
+    blank: str | None = None
+    blank_dpi: int | None = Field(default=None, ge=72, le=1200)
+    qr: bool = True
+    pages_per_document: int = Field(default=1, ge=1, le=50)
+    description: str = ""
+
+
+class FormTemplate(_Model):
+    """A whole form: header, fields, cross-field checks and printed decoration."""
+
+    form: _FormHeader
+    fields: tuple[FieldSpec, ...] = Field(min_length=1)
+    checks: tuple[CrossCheck, ...] = ()
+    decor: tuple[Decor, ...] = ()
+    source: Path | None = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    def __hash__(self) -> int:
+        # Caches (blank images, features) key on templates; id, version and file identify one.
+        return hash((self.form.id, self.form.version, str(self.source)))
+
+    @property
+    def id(self) -> str:
+        return self.form.id
+
+    @property
+    def title(self) -> str:
+        return self.form.title
+
+    @property
+    def page_mm(self) -> tuple[float, float]:
+        w, h = PAGE_SIZES_MM[self.form.page]
+        return (h, w) if self.form.landscape else (w, h)
+
+    def page_px(self, dpi: float) -> tuple[int, int]:
+        """Page size in pixels (width, height) at ``dpi``."""
+        w, h = self.page_mm
+        return round(w / 25.4 * dpi), round(h / 25.4 * dpi)
+
+    @cached_property
+    def by_name(self) -> dict[str, FieldSpec]:
+        return {f.name: f for f in self.fields}
+
+    @property
+    def qr_payload(self) -> str:
+        """What the QR code printed on the form carries: enough to identify it, nothing more."""
+        return f"misato-form:{self.form.id}:v{self.form.version}"
+
+    @property
+    def blank_path(self) -> Path | None:
+        if self.form.blank is None:
+            return None
+        base = self.source.parent if self.source else Path()
+        return base / self.form.blank
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FormTemplate:
+        problems: list[str] = []
+        if not _NAME_RE.match(self.form.id):
+            problems.append("form.id: must be snake_case ascii (it is used in file names)")
+        seen: set[str] = set()
+        pw, ph = self.page_mm
+        for i, f in enumerate(self.fields):
+            if f.name in seen:
+                problems.append(f"fields[{i}].name: duplicate field name {f.name!r}")
+            seen.add(f.name)
+            boxes = [("box", f.box)]
+            boxes += [(f"options[{j}].box", o.box) for j, o in enumerate(f.options)]
+            for key, (x, y, w, h) in boxes:
+                if x < 0 or y < 0 or x + w > pw or y + h > ph:
+                    problems.append(
+                        f"fields[{i}].{key}: ({x}, {y}, {w}, {h}) mm lies outside the "
+                        f"{self.form.page} page ({pw} x {ph} mm)"
+                    )
+        for i, c in enumerate(self.checks):
+            roles = CHECK_KINDS[c.kind]
+            for role in sorted(set(roles) - set(c.fields)):
+                problems.append(f"checks[{i}].fields: missing role {role!r} for kind {c.kind!r}")
+            for role, fname in c.fields.items():
+                if role not in roles:
+                    problems.append(f"checks[{i}].fields.{role}: unknown role for kind {c.kind!r}")
+                elif fname not in self.by_name:
+                    problems.append(f"checks[{i}].fields.{role}: no field named {fname!r}")
+                elif self.by_name[fname].type not in roles[role]:
+                    want = ", ".join(sorted(roles[role]))
+                    problems.append(
+                        f"checks[{i}].fields.{role}: field {fname!r} has type "
+                        f"{self.by_name[fname].type.value}, expected {want}"
+                    )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+
+def _format_validation_error(err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        loc = ""
+        for part in e["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        msg = e["msg"].removeprefix("Value error, ")
+        for line in msg.splitlines():
+            out.append(f"{loc}: {line}" if loc else line)
+    return out
+
+
+def load_template(path: str | Path) -> FormTemplate:
+    """Load and validate one template; raise :class:`TemplateError` naming every problem."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TemplateError(path, ["file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise TemplateError(path, [f"not UTF-8 text: {exc}"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(path, [f"TOML syntax: {exc}"]) from None
+    try:
+        template = FormTemplate.model_validate({**data, "source": path})
+    except ValidationError as exc:
+        raise TemplateError(path, _format_validation_error(exc)) from None
+    blank = template.blank_path
+    if blank is not None and not blank.is_file():
+        raise TemplateError(path, [f"form.blank: image {blank} does not exist"])
+    return template
+
+
+class TemplateLibrary:
+    """Every template found in a list of folders; ids must be unique across all of them."""
+
+    def __init__(self, templates: Iterable[FormTemplate]) -> None:
+        self._by_id: dict[str, FormTemplate] = {}
+        for t in templates:
+            if t.id in self._by_id:
+                other = self._by_id[t.id].source
+                raise TemplateError(t.source, [f"form.id: {t.id!r} is already defined in {other}"])
+            self._by_id[t.id] = t
+
+    @classmethod
+    def from_dirs(cls, dirs: Iterable[str | Path]) -> TemplateLibrary:
+        """Load every ``*.toml`` form template below ``dirs`` (non-recursive per folder)."""
+        found: list[FormTemplate] = []
+        for d in dirs:
+            d = Path(d)
+            if not d.is_dir():
+                raise TemplateError(d, ["forms folder does not exist"])
+            for p in sorted(d.glob("*.toml")):
+                found.append(load_template(p))
+                log.debug("loaded form template %s from %s", found[-1].id, p)
+        return cls(found)
+
+    def __iter__(self) -> Iterator[FormTemplate]:
+        return iter(self._by_id.values())
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, form_id: object) -> bool:
+        return form_id in self._by_id
+
+    def get(self, form_id: str) -> FormTemplate:
+        try:
+            return self._by_id[form_id]
+        except KeyError:
+            known = ", ".join(sorted(self._by_id)) or "none"
+            raise KeyError(f"unknown form {form_id!r}; known forms: {known}") from None
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self._by_id)

@@ -1,0 +1,328 @@
+"""Validation of read values: normalised value plus the reasons a human must look at a field.
+
+A reason is only worth raising when a person can act on it, so each check here corresponds to
+a mistake that happens on paper or in OCR: a wrong check digit, a date in the wrong era, a
+branch that does not belong to the bank, a kanji whose variant OCR cannot see. Validation
+never raises on garbage: the reader must always get a :class:`Validated` back, so that the
+document reaches the correction sheet instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ocr import refdata
+from ocr.checkdigits import is_valid_corporate_number, is_valid_mynumber
+from ocr.japanese import (
+    digits_only,
+    normalize_kana,
+    normalize_phone,
+    normalize_postal,
+    normalize_text,
+    parse_amount,
+    parse_date,
+)
+from ocr.reasons import Reason, reason
+from ocr.templates import FieldSpec, FieldType, FormTemplate
+
+__all__ = ["VARIANT_KANJI", "Validated", "cross_check", "validate_value"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A field's normalised value (see docs, "Normalised values"; "" when empty) and reasons.
+
+    When a value cannot be normalised, ``value`` is the cleaned raw text (``normalize_text``)
+    so that the reviewer sees what was read next to the reason.
+    """
+
+    value: str
+    reasons: tuple[Reason, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing needs a human."""
+        return not self.reasons
+
+
+# Characters with a common variant (異体字) that OCR reads as the ordinary form (髙 → 高) or
+# that people write either way; a name containing one must be checked on the original.
+# U+F9DC is the compatibility 隆 that NFKC folds into 隆: flagging 隆 covers it.
+_VARIANT_GROUPS = (
+    "高髙", "崎﨑嵜", "吉𠮷", "辺邊邉", "斉斎齊齋", "沢澤", "浜濱", "島嶋嶌", "国國", "徳德",
+    "隆\uf9dc", "富冨", "桜櫻", "広廣", "恵惠", "槙槇", "条條", "曽曾", "真眞", "瀬瀨",
+)  # fmt: skip
+VARIANT_KANJI: frozenset[str] = frozenset("".join(_VARIANT_GROUPS))
+
+_AGE_LIMIT_YEARS = 120
+_EARLIEST_PLAUSIBLE = dt.date(1868, 1, 1)  # no form of a town hall predates the Meiji era
+_KANA_OK = re.compile(r"[ァ-ヺー・]*")
+_NUMBER_SEPARATORS = re.compile(r"[-‐‑–—―−ー]")
+# Reasons after which a field's value cannot take part in a cross-field check.
+_BLOCKING = frozenset(
+    {
+        "invalid_format",
+        "invalid_date",
+        "check_digit",
+        "unknown_bank",
+        "unknown_postal_code",
+        "unexpected_characters",
+        "not_allowed_value",
+    }
+)
+
+
+def _is_name_field(field: FieldSpec) -> bool:
+    # A person's or company's name; bank and branch names are checked against zengin instead.
+    n = field.name
+    if field.type is not FieldType.TEXT or "bank" in n or "branch" in n:
+        return False
+    return "name" in n or "representative" in n
+
+
+def _cp932_ok(value: str) -> bool:
+    try:
+        value.encode("cp932")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _text(field: FieldSpec, raw: str, name_field: bool) -> Validated:
+    value = normalize_text(raw)
+    reasons: list[Reason] = []
+    if field.allowed:
+        allowed = {normalize_text(a): a for a in field.allowed}
+        if value in allowed:
+            value = normalize_text(allowed[value])
+        else:
+            reasons.append(reason("not_allowed_value"))
+    # No detail: the character is part of a name, and reasons end up in the run log.
+    if name_field and any(ch in VARIANT_KANJI for ch in value):
+        reasons.append(reason("variant_kanji"))
+    if not _cp932_ok(value):
+        reasons.append(reason("not_encodable"))
+    return Validated(value, tuple(reasons))
+
+
+def _kana(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_kana(raw)
+    reasons: list[Reason] = []
+    if not _KANA_OK.fullmatch(value):
+        reasons.append(reason("unexpected_characters"))
+    if not _cp932_ok(value):
+        reasons.append(reason("not_encodable"))
+    return Validated(value, tuple(reasons))
+
+
+def _id_digits(raw: str) -> str:
+    # Numbers people write in groups (1234-5678-9018, 1234 5678 9018): separators are not data.
+    return _NUMBER_SEPARATORS.sub("", digits_only(raw))
+
+
+def _is_digits(s: str, length: int | None = None) -> bool:
+    return s.isascii() and s.isdigit() and (length is None or len(s) == length)
+
+
+def _digits(field: FieldSpec, raw: str) -> Validated:
+    value = digits_only(raw)
+    if not _is_digits(value):
+        return Validated(value, (reason("invalid_format"),))
+    return Validated(value)
+
+
+def _years_before(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year - years)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - years, day=28)
+
+
+def _date(field: FieldSpec, raw: str, today: dt.date) -> Validated:
+    d = parse_date(raw)
+    if d is None:
+        return Validated(normalize_text(raw), (reason("invalid_date"),))
+    reasons: list[Reason] = []
+    if d > today:
+        reasons.append(reason("future_date"))
+    if "birth" in field.name and d < _years_before(today, _AGE_LIMIT_YEARS):
+        reasons.append(reason("implausible_date", f"{_AGE_LIMIT_YEARS}歳超"))
+    elif d < _EARLIEST_PLAUSIBLE:
+        reasons.append(reason("implausible_date"))
+    return Validated(d.isoformat(), tuple(reasons))
+
+
+def _postal(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_postal(raw)
+    if value is None:
+        return Validated(normalize_text(raw), (reason("invalid_format"),))
+    if refdata.postal_lookup(value) is None:
+        return Validated(value, (reason("unknown_postal_code"),))
+    return Validated(value)
+
+
+def _phone(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_phone(raw)
+    if value is None:
+        return Validated(normalize_text(raw), (reason("invalid_format"),))
+    return Validated(value)
+
+
+def _amount(field: FieldSpec, raw: str) -> Validated:
+    amount = parse_amount(raw)
+    if amount is None:
+        return Validated(normalize_text(raw), (reason("invalid_format"),))
+    return Validated(str(amount))
+
+
+def _fixed_digits(
+    length: int, check: Callable[[str], bool] | None = None, detail: str = ""
+) -> Callable[[FieldSpec, str], Validated]:
+    def validate(field: FieldSpec, raw: str) -> Validated:
+        value = _id_digits(raw)
+        if not _is_digits(value, length):
+            return Validated(value, (reason("invalid_format", detail),))
+        if check is not None and not check(value):
+            return Validated(value, (reason("check_digit"),))
+        return Validated(value)
+
+    return validate
+
+
+def _bank_code(field: FieldSpec, raw: str) -> Validated:
+    result = _fixed_digits(4, detail="4桁")(field, raw)
+    if result.ok and refdata.bank_name(result.value) is None:
+        return Validated(result.value, (reason("unknown_bank"),))
+    return result
+
+
+def _checkbox(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_text(raw)
+    if value not in ("0", "1"):
+        return Validated(value, (reason("invalid_format"),))
+    if value == "0" and field.required:
+        return Validated(value, (reason("empty_required"),))
+    return Validated(value)
+
+
+def _choice(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_text(raw)
+    labels = {normalize_text(o.label): o.label for o in field.options}
+    if value not in labels:
+        return Validated(value, (reason("not_allowed_value"),))
+    return Validated(normalize_text(labels[value]))
+
+
+_SIMPLE: dict[FieldType, Callable[[FieldSpec, str], Validated]] = {
+    FieldType.KANA: _kana,
+    FieldType.DIGITS: _digits,
+    FieldType.POSTAL_CODE: _postal,
+    FieldType.PHONE: _phone,
+    FieldType.AMOUNT: _amount,
+    FieldType.MYNUMBER: _fixed_digits(12, is_valid_mynumber, "12桁"),
+    FieldType.CORPORATE_NUMBER: _fixed_digits(13, is_valid_corporate_number, "13桁"),
+    FieldType.BANK_CODE: _bank_code,
+    FieldType.BRANCH_CODE: _fixed_digits(3, detail="3桁"),
+    FieldType.ACCOUNT_NUMBER: _fixed_digits(7, detail="7桁"),
+    FieldType.CHECKBOX: _checkbox,
+    FieldType.CHOICE: _choice,
+}
+
+
+def validate_value(
+    field: FieldSpec,
+    raw: str,
+    *,
+    today: dt.date | None = None,
+    name_field: bool | None = None,
+) -> Validated:
+    """Normalise ``raw`` for ``field`` and list the reasons a human must look at it.
+
+    ``today`` fixes the clock for future and age checks (default: the system date).
+    ``name_field`` says whether a text field holds a person's or company's name, which turns on
+    the variant-kanji flag; ``None`` decides from the field name ("name", "representative",
+    but not bank or branch names, which are checked against zengin instead).
+    An empty value gives ``""`` and ``empty_required`` when the field is required.
+    """
+    raw = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    if not normalize_text(raw):
+        return Validated("", (reason("empty_required"),) if field.required else ())
+    try:
+        if field.type is FieldType.TEXT:
+            is_name = _is_name_field(field) if name_field is None else name_field
+            return _text(field, raw, is_name)
+        if field.type is FieldType.DATE:
+            return _date(field, raw, today or dt.date.today())
+        return _SIMPLE[field.type](field, raw)
+    except Exception as exc:  # never let one odd value stop a document
+        # No value in the log: it may be personal data.
+        log.warning(
+            "validation of field %s (%s) failed: %s",
+            field.name,
+            field.type.value,
+            type(exc).__name__,
+        )
+        return Validated(normalize_text(raw), (reason("invalid_format"),))
+
+
+# --------------------------------------------------------------------------------------------
+# cross-field checks
+
+
+def _usable(template: FormTemplate, values: Mapping[str, str], name: str) -> str | None:
+    """The field's value when it is filled in and valid on its own, else ``None``."""
+    value = values.get(name) or ""
+    field = template.by_name.get(name)
+    if not value or field is None:
+        return None
+    own = validate_value(field, value, today=dt.date.max)
+    if any(r.code in _BLOCKING for r in own.reasons):
+        return None
+    return own.value
+
+
+def cross_check(template: FormTemplate, values: Mapping[str, str]) -> dict[str, list[Reason]]:
+    """Reasons that involve two fields, per ``template.checks``: field name → extra reasons.
+
+    ``values`` are the normalised values (``Validated.value``). A check is skipped when one
+    of its fields is empty or invalid on its own (its own reason already asks for a look);
+    fields without extra reasons are absent from the result.
+    """
+    out: dict[str, list[Reason]] = {}
+
+    def add(field_name: str, code: str) -> None:
+        reasons = out.setdefault(field_name, [])
+        if all(r.code != code for r in reasons):
+            reasons.append(reason(code))
+
+    for check in template.checks:
+        names = check.fields
+        got = {role: _usable(template, values, fname) for role, fname in names.items()}
+        if any(v is None for v in got.values()):
+            continue
+        try:
+            if check.kind == "postal_address":
+                if refdata.address_matches_postal(got["address"], got["postal"]) is False:
+                    add(names["address"], "postal_address_mismatch")
+                    add(names["postal"], "postal_address_mismatch")
+            elif check.kind == "bank_branch":
+                if refdata.branch_name(got["bank"], got["branch"]) is None:
+                    add(names["branch"], "unknown_branch")
+            elif check.kind == "bank_name":
+                if not refdata.bank_names_match(got["bank"], got["name"]):
+                    add(names["name"], "bank_name_mismatch")
+            elif check.kind == "branch_name":
+                known = refdata.branch_name(got["bank"], got["branch"]) is not None
+                if known and not refdata.branch_names_match(
+                    got["bank"], got["branch"], got["name"]
+                ):
+                    add(names["name"], "branch_name_mismatch")
+        except Exception as exc:  # a broken check must not lose the document
+            log.warning("cross check %s failed: %s", check.kind, type(exc).__name__)
+    return {k: v for k, v in out.items() if v}

@@ -1,0 +1,152 @@
+"""Configuration: one TOML file validated into frozen models before any work starts.
+
+Everything is checked up front — unknown keys, bad values, missing folders — and reported
+with the file and the dotted key, so that a nightly job never fails at 3 a.m. on a typo.
+Relative paths are taken relative to the configuration file, not to the working folder,
+so the same file works from cron, systemd and a clerk's shell.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from robots.errors import ConfigError
+
+__all__ = [
+    "CONFIG_ENV",
+    "Config",
+    "CsvConfig",
+    "InboxConfig",
+    "OcrConfig",
+    "Paths",
+    "RunConfig",
+    "load_config",
+]
+
+log = logging.getLogger(__name__)
+
+CONFIG_ENV = "MISATO_RPA_CONFIG"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Paths(_Model):
+    """Folders. Per scenario: <inbox>/<scenario>/, <processing>/<scenario>/, and so on."""
+
+    inbox: Path = Path("inbox")
+    processing: Path = Path("processing")
+    done: Path = Path("done")
+    failed: Path = Path("failed")
+    out: Path = Path("out")
+    runlog: Path = Path("var/runlog.sqlite")
+
+
+class OcrConfig(_Model):
+    """Recognisers and the thresholds of the flag decision."""
+
+    engines: tuple[str, ...] = ("tesseract", "rapidocr")
+    tesseract_model: Literal["fast", "standard"] = "fast"
+    # Combined confidence below which a field is flagged, per field type ("default" for the rest).
+    min_confidence: dict[str, float] = Field(
+        default_factory=lambda: {"text": 0.80, "kana": 0.80, "default": 0.70})
+    mark_on: float = Field(default=0.03, gt=0, lt=1)
+    mark_off: float = Field(default=0.01, ge=0, lt=1)
+    denoise: Literal["auto", "always", "never"] = "auto"
+
+    @field_validator("engines")
+    @classmethod
+    def _some_engine(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if not v:
+            raise ValueError("name at least one OCR engine")
+        return v
+
+
+class InboxConfig(_Model):
+    """When a dropped file counts as complete."""
+
+    # A file is taken only when its size and mtime have not changed for this long.
+    settle_seconds: float = Field(default=5.0, ge=0)
+    extensions: tuple[str, ...] = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
+
+
+class RunConfig(_Model):
+    """How a run uses the machine."""
+
+    jobs: int = Field(default=0, ge=0, description="worker processes; 0 = one per core")
+
+
+class CsvConfig(_Model):
+    """CSV for the core systems: many still want CP932 with CRLF."""
+
+    encoding: Literal["utf-8-sig", "cp932"] = "utf-8-sig"
+    newline: Literal["crlf", "lf"] = "crlf"
+
+
+class Config(_Model):
+    """The whole configuration. Scenario sections are validated by each scenario's model."""
+
+    forms_dirs: tuple[Path, ...] = ()
+    paths: Paths = Paths()
+    ocr: OcrConfig = OcrConfig()
+    inbox: InboxConfig = InboxConfig()
+    run: RunConfig = RunConfig()
+    csv: CsvConfig = CsvConfig()
+    scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    source: Path | None = Field(default=None, exclude=True)
+
+    def resolve(self, p: Path) -> Path:
+        """``p`` relative to the configuration file's folder (or the working folder)."""
+        base = self.source.parent if self.source else Path.cwd()
+        return p if p.is_absolute() else (base / p)
+
+    @property
+    def jobs(self) -> int:
+        return self.run.jobs or (os.cpu_count() or 1)
+
+
+def _format(err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt, or not used by this version)"
+        out.append(f"{key}: {msg}")
+    return out
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Read and validate the configuration; raise :class:`ConfigError` naming every problem.
+
+    ``path`` None means $MISATO_RPA_CONFIG, else ./config.toml, else built-in defaults.
+    """
+    if path is None:
+        env = os.environ.get(CONFIG_ENV)
+        path = Path(env) if env else Path("config.toml")
+        if not path.exists() and not env:
+            log.info("no config.toml here; using built-in defaults")
+            return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(path, ["file not found"]) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(path, [f"not valid TOML: {exc}"]) from None
+    try:
+        cfg = Config.model_validate({**data, "source": path.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(path, _format(exc)) from None
+    problems = [f"forms_dirs: folder {d} does not exist"
+                for d in cfg.forms_dirs if not cfg.resolve(d).is_dir()]
+    if problems:
+        raise ConfigError(path, problems)
+    return cfg

@@ -1,0 +1,320 @@
+"""The run log: one SQLite file that records every run, file, document, field and correction.
+
+It is what the proof-of-concept evaluation is computed from, so it is written only by the
+runner in the parent process, inside transactions, with a versioned schema. It holds no
+field values in clear: values are kept as keyed digests (HMAC-SHA256 with a key stored beside
+the database, readable by its owner only) plus their length and, once reviewed, the number
+of characters a reviewer changed — enough to measure accuracy without keeping My Numbers,
+account numbers or birth dates in a second place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import os
+import secrets
+import socket
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MIGRATIONS", "FileRow", "RunLog", "edit_distance", "utcnow"]
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> str:
+    """ISO-8601 UTC timestamp with seconds, the only time format stored."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+MIGRATIONS: list[tuple[str, str]] = [
+    ("0001_initial", """
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY,
+        scenario TEXT NOT NULL,
+        trigger TEXT NOT NULL,              -- manual | schedule | watch | demo
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,               -- running | completed | failed | aborted
+        exit_code INTEGER,
+        host TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        version TEXT NOT NULL,
+        jobs INTEGER NOT NULL,
+        out_dir TEXT,
+        secret BLOB NOT NULL,               -- signs this run's workbooks
+        summary TEXT                        -- JSON counts, no personal data
+    );
+    CREATE TABLE files (
+        file_id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        source_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pages INTEGER,
+        outcome TEXT NOT NULL,              -- processed | failed | duplicate
+        reason_code TEXT,
+        final_path TEXT,
+        duplicate_of TEXT,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX files_sha ON files(sha256, outcome);
+    CREATE INDEX files_run ON files(run_id);
+    CREATE TABLE documents (
+        doc_id TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        file_id INTEGER NOT NULL REFERENCES files(file_id),
+        page TEXT NOT NULL,
+        form_id TEXT,
+        status TEXT NOT NULL,               -- ok | needs_review | rejected | error
+        registration_score REAL,
+        reason_code TEXT,
+        timings TEXT,                       -- JSON, milliseconds per stage
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_run ON documents(run_id);
+    CREATE TABLE fields (
+        doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+        name TEXT NOT NULL,
+        form_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        ocr_digest TEXT NOT NULL,
+        ocr_len INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        flagged INTEGER NOT NULL,
+        reasons TEXT NOT NULL,              -- space-separated reason codes
+        final_digest TEXT,
+        final_len INTEGER,
+        corrected INTEGER NOT NULL DEFAULT 0,
+        char_errors INTEGER NOT NULL DEFAULT 0,
+        confirmed_at TEXT,
+        PRIMARY KEY (doc_id, name)
+    );
+    CREATE TABLE corrections (
+        correction_id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        doc_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,               -- correction_sheet | data_sheet
+        before_digest TEXT NOT NULL,
+        after_digest TEXT NOT NULL,
+        char_errors INTEGER NOT NULL,
+        import_id INTEGER NOT NULL
+    );
+    CREATE UNIQUE INDEX corrections_once ON corrections(doc_id, field, after_digest);
+    CREATE TABLE imports (
+        import_id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        workbook_sha256 TEXT NOT NULL,
+        who TEXT NOT NULL,
+        at TEXT NOT NULL,
+        review_minutes REAL,
+        corrections INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        event_id INTEGER PRIMARY KEY,
+        run_id TEXT,
+        doc_id TEXT,
+        at TEXT NOT NULL,
+        level TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX events_run ON events(run_id);
+    """),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRow:
+    """One input file as recorded by a run."""
+
+    file_id: int
+    run_id: str
+    source_name: str
+    sha256: str
+    outcome: str
+    final_path: str | None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance in characters: the characters a reviewer had to change."""
+    from rapidfuzz.distance import Levenshtein
+
+    return int(Levenshtein.distance(a, b))
+
+
+class RunLog:
+    """Access to the run-log database; one instance per process, used by the parent only."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._key = self._load_key()
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.path.chmod(0o600)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self._migrate()
+
+    # -- infrastructure -----------------------------------------------------------------------
+    def _load_key(self) -> bytes:
+        """The digest key lives beside the database, created once, owner-readable only."""
+        key_path = self.path.with_suffix(".key")
+        if not key_path.exists():
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(32))
+        return key_path.read_bytes()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS migrations "
+                        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+        done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
+        for name, sql in MIGRATIONS:
+            if name in done:
+                continue
+            with self.atomic():
+                for stmt in sql.split(";"):
+                    if stmt.strip():
+                        self.db.execute(stmt)
+                self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utcnow()))
+            log.info("run log %s: applied migration %s", self.path, name)
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[sqlite3.Connection]:
+        """A transaction: everything inside commits together or not at all."""
+        if self.db.in_transaction:
+            yield self.db
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def digest(self, value: str) -> str:
+        """Keyed digest of a field value: equal values compare equal, nothing is readable."""
+        return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, run_id: str, scenario: str, *, trigger: str, jobs: int,
+                  version: str, out_dir: Path | None = None) -> bytes:
+        """Record a new run as running; returns the run's workbook-signing secret."""
+        secret = secrets.token_bytes(32)
+        with self.atomic():
+            self.db.execute(
+                "INSERT INTO runs (run_id, scenario, trigger, started_at, status, host, pid, "
+                "version, jobs, out_dir, secret) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
+                (run_id, scenario, trigger, utcnow(), socket.gethostname(), os.getpid(),
+                 version, jobs, str(out_dir) if out_dir else None, secret))
+        return secret
+
+    def finish_run(self, run_id: str, *, status: str, exit_code: int,
+                   summary: dict[str, Any]) -> None:
+        with self.atomic():
+            self.db.execute(
+                "UPDATE runs SET status = ?, exit_code = ?, finished_at = ?, summary = ? "
+                "WHERE run_id = ?",
+                (status, exit_code, utcnow(), json.dumps(summary, ensure_ascii=False), run_id))
+
+    def run(self, run_id: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+
+    def runs(self, *, scenario: str | None = None, limit: int = 20) -> list[sqlite3.Row]:
+        sql = "SELECT * FROM runs"
+        args: list[Any] = []
+        if scenario:
+            sql += " WHERE scenario = ?"
+            args.append(scenario)
+        sql += " ORDER BY started_at DESC, run_id DESC LIMIT ?"
+        return list(self.db.execute(sql, [*args, limit]))
+
+    def unfinished_runs(self, scenario: str) -> list[sqlite3.Row]:
+        return list(self.db.execute(
+            "SELECT * FROM runs WHERE scenario = ? AND status = 'running' ORDER BY started_at",
+            (scenario,)))
+
+    def secret(self, run_id: str) -> bytes | None:
+        row = self.db.execute("SELECT secret FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return bytes(row[0]) if row else None
+
+    # -- files and documents ------------------------------------------------------------------
+    def processed_file(self, sha256: str) -> FileRow | None:
+        """The earlier *successful* processing of identical content, if any."""
+        row = self.db.execute(
+            "SELECT f.* FROM files f JOIN runs r USING (run_id) WHERE f.sha256 = ? "
+            "AND f.outcome = 'processed' AND r.status = 'completed' ORDER BY f.file_id LIMIT 1",
+            (sha256,)).fetchone()
+        if row is None:
+            return None
+        return FileRow(row["file_id"], row["run_id"], row["source_name"], row["sha256"],
+                       row["outcome"], row["final_path"])
+
+    def add_file(self, run_id: str, *, source_name: str, sha256: str, size: int,
+                 pages: int | None, outcome: str, reason_code: str | None = None,
+                 final_path: str | None = None, duplicate_of: str | None = None) -> int:
+        cur = self.db.execute(
+            "INSERT INTO files (run_id, source_name, sha256, size, pages, outcome, reason_code, "
+            "final_path, duplicate_of, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, source_name, sha256, size, pages, outcome, reason_code, final_path,
+             duplicate_of, utcnow()))
+        return int(cur.lastrowid or 0)
+
+    def set_file_path(self, file_id: int, final_path: str) -> None:
+        self.db.execute("UPDATE files SET final_path = ? WHERE file_id = ?", (final_path, file_id))
+
+    def add_document(self, run_id: str, file_id: int, *, doc_id: str, page: str,
+                     form_id: str | None, status: str, registration_score: float | None,
+                     reason_code: str | None, timings: dict[str, float],
+                     fields: Sequence[Any] = ()) -> None:
+        """A document and its fields (``ocr.results.FieldResult``-like objects)."""
+        self.db.execute(
+            "INSERT INTO documents (doc_id, run_id, file_id, page, form_id, status, "
+            "registration_score, reason_code, timings, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (doc_id, run_id, file_id, page, form_id, status, registration_score, reason_code,
+             json.dumps(timings), utcnow()))
+        self.db.executemany(
+            "INSERT INTO fields (doc_id, name, form_id, type, ocr_digest, ocr_len, confidence, "
+            "flagged, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(doc_id, f.name, form_id or "", f.type, self.digest(f.value), len(f.value),
+              float(f.confidence), int(f.flagged), " ".join(r.code for r in f.reasons))
+             for f in fields])
+
+    def event(self, run_id: str | None, code: str, message: str, *, level: str = "info",
+              doc_id: str | None = None) -> None:
+        """An event worth keeping; ``message`` must not hold personal data."""
+        self.db.execute(
+            "INSERT INTO events (run_id, doc_id, at, level, code, message) "
+            "VALUES (?, ?, ?, ?, ?, ?)", (run_id, doc_id, utcnow(), level, code, message))
+
+    def files(self, run_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM files WHERE run_id = ? ORDER BY file_id",
+                                    (run_id,)))
+
+    def documents(self, run_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute(
+            "SELECT d.*, f.source_name FROM documents d JOIN files f USING (file_id) "
+            "WHERE d.run_id = ? ORDER BY d.doc_id", (run_id,)))
+
+    def events(self, run_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM events WHERE run_id = ? ORDER BY event_id",
+                                    (run_id,)))
