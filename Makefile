@@ -9,7 +9,8 @@ STAMP := $(VENV)/.installed
 # Debian packages: Tesseract with Japanese (horizontal and vertical) models, a Japanese font,
 # and what tesserocr needs to build against the system libtesseract.
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-ipaexfont \
-	libtesseract-dev libleptonica-dev pkg-config g++ python3-venv python3-dev
+	libtesseract-dev libleptonica-dev pkg-config g++ python3-venv python3-dev \
+	jbig2dec
 # Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write).
 TEST_PACKAGES := libreoffice-calc-nogui
 

@@ -12,6 +12,7 @@ from ocr.errors import (
     OcrError,
     RegistrationError,
     TemplateError,
+    TooLargeInputError,
     UnreadableInputError,
     UnsupportedInputError,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "RegistrationError",
     "TemplateError",
     "TemplateLibrary",
+    "TooLargeInputError",
     "UnreadableInputError",
     "UnsupportedInputError",
     "load_template",

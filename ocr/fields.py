@@ -18,8 +18,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ocr.crops import Crop, cut_field
 from ocr.engines import Engine, ReadHints
-from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -69,6 +69,9 @@ class ReadOptions:
         return self.min_confidence.get(f.type.value, self.min_confidence.get("default", 0.7))
 
 
+Rect = tuple[int, int, int, int]
+
+
 def _px(v: float, dpi: float) -> int:
     return round(v * MM * dpi)
 
@@ -95,13 +98,6 @@ def crop_png(image: np.ndarray, rect: tuple[int, int, int, int], *, pad: int = 1
     buf = io.BytesIO()
     Image.fromarray(sub).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
-
-
-@dataclass(slots=True)
-class _Crop:
-    image: np.ndarray  # cleaned, tight, padded; black ink on white
-    rect: tuple[int, int, int, int]  # the field's inner box on the frame
-    has_ink: bool
 
 
 class FieldReader:
@@ -153,46 +149,22 @@ class FieldReader:
         return results
 
     # -- text fields -------------------------------------------------------------------------
-    def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> _Crop:
+    def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> tuple[Crop, Rect]:
         rect = _rect(f.box, self.dpi, 0.45, page.shape)
         x, y, w, h = rect
-        sub = page[y:y + h, x:x + w].copy()
-        printed = blank[y:y + h, x:x + w] < 200
-        if printed.any():
-            # Erase the form's own printing (comb separators, box edges) with a margin for the
-            # registration error, so only what was written is left.
-            sub[cv2.dilate(printed.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0] = 255
-        noise = estimate_noise(sub)
-        mode = self.options.denoise
-        if mode == "always" or (mode == "auto" and crop_needs_cleaning(noise)):
-            sub = denoise_crop(sub)
-        bg = float(np.percentile(sub, 90))
-        ink = (sub < min(bg - 45.0, 185.0)).astype(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= 12]
-        if not keep:
-            return _Crop(sub, rect, has_ink=False)
-        # Specks too small to be part of a character are painted out.
-        for i in range(1, n):
-            if stats[i, cv2.CC_STAT_AREA] < 6:
-                sub[labels == i] = 255
-        xs = [stats[i, 0] for i in keep] + [stats[i, 0] + stats[i, 2] for i in keep]
-        ys = [stats[i, 1] for i in keep] + [stats[i, 1] + stats[i, 3] for i in keep]
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        pad = max(8, (y1 - y0) // 3)
-        tight = sub[y0:y1, x0:x1]
-        tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-        return _Crop(tight, rect, has_ink=True)
+        crop = cut_field(page[y:y + h, x:x + w].copy(), blank[y:y + h, x:x + w] < 200,
+                         comb=f.comb, denoise=self.options.denoise)
+        return crop, rect
 
     def _read_text(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
-        crop = self._crop(f, page, blank)
+        crop, rect = self._crop(f, page, blank)
         if not crop.has_ink:
             v = validate_value(f, "", today=self.options.today)
             return FieldResult(f.name, f.label, f.type.value, "", v.value, 1.0, list(v.reasons),
-                               [], crop.rect)
+                               [], rect)
         hints = ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi)
         readings = [e.recognize(crop.image, hints) for e in self.engines]
-        return self._decide(f, readings, crop.rect)
+        return self._decide(f, readings, rect)
 
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:

@@ -232,7 +232,7 @@ _MODERN_ERAS = ("明治", "大正", "昭和", "平成", "令和")
 @lru_cache(maxsize=1)
 def _eras() -> tuple[_Era, ...]:
     # Era names and boundaries come from japanera's data rather than being typed here.
-    from japanera import ERA_DATA_GENERAL  # noqa: PLC0415 - loaded on first use only
+    from japanera import ERA_DATA_GENERAL
 
     eras = []
     for era in ERA_DATA_GENERAL:

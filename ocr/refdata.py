@@ -56,7 +56,7 @@ class _Named(NamedTuple):
 @lru_cache(maxsize=1)
 def _banks() -> dict[str, tuple[_Named, dict[str, _Named]]]:
     # zengin_code parses all its JSON at import (~0.1 s), hence the import on first use.
-    from zengin_code import Bank  # noqa: PLC0415
+    from zengin_code import Bank
 
     return {
         code: (

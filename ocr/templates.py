@@ -124,6 +124,7 @@ class FieldSpec(_Model):
     label: str = Field(min_length=1)
     type: FieldType
     box: Box
+    header: str = ""  # column name in sheets and CSV when the printed label is ambiguous
     required: bool = False
     vertical: bool = False
     comb: int = Field(default=0, ge=0, le=40)
@@ -132,11 +133,18 @@ class FieldSpec(_Model):
     caption: str = ""
     label_width: float = Field(default=28.0, ge=0)
     sample: str = ""
+    # "past": a date after today is flagged (birth, application dates); "any": validity ends
+    date_range: Literal["past", "any"] = "past"
     min_confidence: float | None = Field(default=None, ge=0, le=1)
 
     @property
     def is_mark(self) -> bool:
         return self.type in MARK_TYPES
+
+    @property
+    def column(self) -> str:
+        """The field's column name for staff: its header, else its printed label."""
+        return self.header or self.label
 
     @model_validator(mode="after")
     def _consistent(self) -> FieldSpec:
@@ -156,6 +164,8 @@ class FieldSpec(_Model):
             problems.append("comb cells make no sense for a mark field")
         if self.vertical and self.type in MARK_TYPES:
             problems.append("a mark field cannot be vertical")
+        if self.date_range != "past" and self.type is not FieldType.DATE:
+            problems.append("date_range is only for type 'date'")
         if self.caption and self.type is not FieldType.CHECKBOX:
             problems.append("caption is only for type 'checkbox'")
         if problems:
@@ -262,6 +272,13 @@ class FormTemplate(_Model):
                         f"fields[{i}].{key}: ({x}, {y}, {w}, {h}) mm lies outside the "
                         f"{self.form.page} page ({pw} x {ph} mm)"
                     )
+        columns: dict[str, str] = {}
+        for i, f in enumerate(self.fields):
+            if f.column in columns:
+                problems.append(
+                    f"fields[{i}].header: column name {f.column!r} is also used by field "
+                    f"{columns[f.column]!r}; give one of them a distinct `header`")
+            columns.setdefault(f.column, f.name)
         for i, c in enumerate(self.checks):
             roles = CHECK_KINDS[c.kind]
             for role in sorted(set(roles) - set(c.fields)):

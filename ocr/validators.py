@@ -149,7 +149,7 @@ def _date(field: FieldSpec, raw: str, today: dt.date) -> Validated:
     if d is None:
         return Validated(normalize_text(raw), (reason("invalid_date"),))
     reasons: list[Reason] = []
-    if d > today:
+    if d > today and field.date_range == "past":
         reasons.append(reason("future_date"))
     if "birth" in field.name and d < _years_before(today, _AGE_LIMIT_YEARS):
         reasons.append(reason("implausible_date", f"{_AGE_LIMIT_YEARS}歳超"))

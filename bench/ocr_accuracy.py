@@ -1,0 +1,184 @@
+"""OCR accuracy benchmark: generated scans with known truth, read by the real pipeline.
+
+Prints, per degradation level and per field type: fields, exact-match accuracy after
+normalisation, character error rate, flag rate (share a human must look at) and the
+**silent error rate** (wrong and not flagged — the number that decides whether a town can
+trust unflagged fields), plus ms per field and pages per minute.
+
+    .venv/bin/python bench/ocr_accuracy.py --count 20 --levels 0,1,2,3
+    .venv/bin/python bench/ocr_accuracy.py --engines tesseract --tesseract-model standard
+
+A page that cannot be registered counts all its fields as flagged (it goes to a human whole).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ocr.fields import ReadOptions
+from ocr.pipeline import PipelineOptions, Reader
+from ocr.templates import TemplateLibrary
+from robots.samples import SAMPLE_TODAY, generate
+
+FORMS_DIRS = sorted(str(p) for p in Path("scenarios").glob("*/forms"))
+_READER: dict[str, Reader] = {}
+
+
+@dataclass
+class Tally:
+    fields: int = 0
+    correct: int = 0
+    flagged: int = 0
+    silent: int = 0  # wrong and not flagged
+    wrong_flagged: int = 0
+    chars: int = 0
+    char_errors: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, truth: str, value: str, flagged: bool, label: str) -> None:
+        self.fields += 1
+        ok = truth == value
+        self.correct += ok
+        self.flagged += flagged
+        self.silent += (not ok) and (not flagged)
+        self.wrong_flagged += (not ok) and flagged
+        self.chars += max(1, len(truth))
+        self.char_errors += Levenshtein.distance(truth, value)
+        if not ok and not flagged and len(self.examples) < 8:
+            self.examples.append(f"{label}: truth {truth!r} read {value!r}")
+
+    def merge(self, other: Tally) -> None:
+        for k in ("fields", "correct", "flagged", "silent", "wrong_flagged", "chars",
+                  "char_errors"):
+            setattr(self, k, getattr(self, k) + getattr(other, k))
+        self.examples += other.examples[: max(0, 8 - len(self.examples))]
+
+
+def _init(engines: tuple[str, ...], model: str, denoise: str) -> None:
+    options = PipelineOptions(engines=engines, tesseract_model=model,
+                              read=ReadOptions(denoise=denoise, keep_crops="none",
+                                               today=SAMPLE_TODAY))
+    _READER["r"] = Reader(TemplateLibrary.from_dirs(FORMS_DIRS), options)
+
+
+def _read(task: tuple[str, str, int]) -> tuple[int, dict[str, Tally], float, int, int]:
+    scan, truth_path, level = task
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    pages_truth = truth.get("pages", [truth])
+    reader = _READER["r"]
+    t0 = time.perf_counter()
+    doc = reader.read_file(scan)
+    dt = time.perf_counter() - t0
+    tallies: dict[str, Tally] = defaultdict(Tally)
+    n_fields = 0
+    unregistered = 0
+    for page, pt in zip(doc.pages, pages_truth, strict=True):
+        template = reader.library.get(pt["form"])
+        got = {f.name: f for f in page.fields} if page.form == pt["form"] else {}
+        if not got:
+            unregistered += 1
+        for spec in template.fields:
+            want = str(pt["fields"].get(spec.name, ""))
+            f = got.get(spec.name)
+            value, flagged = (f.value, f.flagged) if f else ("", True)
+            tallies[spec.type.value].add(want, value, flagged,
+                                         f"{Path(scan).name}:{spec.name}")
+            n_fields += 1
+    return level, dict(tallies), dt, n_fields, unregistered
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--count", type=int, default=10, help="scans per form and level")
+    ap.add_argument("--levels", default="0,1,2,3")
+    ap.add_argument("--forms", default="", help="comma-separated form ids (default all)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--format", default="pdf", choices=["png", "jpeg", "pdf", "tiff"])
+    ap.add_argument("--engines", default="tesseract,rapidocr")
+    ap.add_argument("--tesseract-model", default="fast", choices=["fast", "standard"])
+    ap.add_argument("--denoise", default="auto", choices=["auto", "always", "never"])
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    ap.add_argument("--examples", action="store_true", help="print silent errors")
+    args = ap.parse_args()
+
+    library = TemplateLibrary.from_dirs(FORMS_DIRS)
+    forms = args.forms.split(",") if args.forms else library.ids
+    levels = [int(x) for x in args.levels.split(",")]
+    engines = tuple(args.engines.split(","))
+    tasks: list[tuple[str, str, int]] = []
+    with tempfile.TemporaryDirectory(prefix="ocrbench-") as tmp:
+        for level in levels:
+            for i, form in enumerate(forms):
+                out = Path(tmp) / f"l{level}"
+                out.mkdir(exist_ok=True)
+                paths = generate(library.get(form), count=args.count,
+                                 seed=args.seed * 1000 + level * 10 + i, out_dir=out,
+                                 degrade=level, fmt=args.format)
+                tasks += [(str(p), str(p.with_suffix(".json")), level) for p in paths]
+        t0 = time.perf_counter()
+        ctx = mp.get_context("spawn")
+        with ctx.Pool(args.jobs, initializer=_init,
+                      initargs=(engines, args.tesseract_model, args.denoise)) as pool:
+            results = pool.map(_read, tasks, chunksize=1)
+        wall = time.perf_counter() - t0
+
+    per_level: dict[int, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+    busy = 0.0
+    n_fields = 0
+    unregistered = defaultdict(int)
+    for level, tallies, dt, nf, unreg in results:
+        busy += dt
+        n_fields += nf
+        unregistered[level] += unreg
+        for t, tally in tallies.items():
+            per_level[level][t].merge(tally)
+            per_level[level]["ALL"].merge(tally)
+
+    print(f"engines {','.join(engines)} (tesseract model {args.tesseract_model}), denoise "
+          f"{args.denoise}, {args.count} scan(s) per form per level, forms: {', '.join(forms)}, "
+          f"format {args.format}")
+    head = (f"{'level':>5} {'type':<17} {'fields':>6} {'accuracy':>8} {'CER':>7} {'flagged':>8} "
+            f"{'silent':>7} {'silent%':>8}")
+    print(head)
+    print("-" * len(head))
+    figures: dict[str, object] = {}
+    for level in levels:
+        rows = per_level[level]
+        for t in sorted(rows, key=lambda k: (k == "ALL", k)):
+            r = rows[t]
+            acc = r.correct / r.fields if r.fields else 0.0
+            cer = r.char_errors / r.chars if r.chars else 0.0
+            fr = r.flagged / r.fields if r.fields else 0.0
+            sr = r.silent / r.fields if r.fields else 0.0
+            print(f"{level:>5} {t:<17} {r.fields:>6} {acc:>8.1%} {cer:>7.2%} {fr:>8.1%} "
+                  f"{r.silent:>7} {sr:>8.2%}")
+            figures[f"{level}/{t}"] = {"fields": r.fields, "accuracy": acc, "cer": cer,
+                                       "flag_rate": fr, "silent": r.silent, "silent_rate": sr}
+        print(f"{'':>5} pages not registered: {unregistered[level]}")
+        if args.examples and rows["ALL"].examples:
+            for e in rows["ALL"].examples:
+                print(f"{'':>7}silent: {e}")
+    pages = len(results)
+    print(f"\n{pages} pages, {n_fields} fields in {wall:.1f} s wall with {args.jobs} process(es): "
+          f"{pages / wall * 60:.0f} pages/min, {busy / n_fields * 1000:.1f} ms per field "
+          f"(per process, incl. load and registration)")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
