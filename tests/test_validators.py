@@ -307,7 +307,7 @@ def test_refdata_in_forked_worker() -> None:
 
 def _template() -> FormTemplate:
     def f(name: str, ftype: str) -> dict[str, Any]:
-        return {"name": name, "label": "項目", "type": ftype, "box": (10, 10, 50, 10)}
+        return {"name": name, "label": f"項目 {name}", "type": ftype, "box": (10, 10, 50, 10)}
 
     return FormTemplate.model_validate(
         {

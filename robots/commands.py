@@ -1,0 +1,226 @@
+"""Handlers of the ``rpa`` sub-commands: parse nothing, print results, return exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+import cv2
+
+from ocr.errors import TemplateError
+from ocr.pipeline import PipelineOptions, Reader
+from ocr.render import render_blank
+from ocr.templates import TemplateLibrary, load_template
+from robots.config import Config, load_config
+from robots.errors import ExitCode
+from robots.runlog import RunLog
+from robots.runner import RunSummary, run_scenario
+from robots.scenario import forms_dirs
+
+__all__ = [
+    "cmd_corrections_import",
+    "cmd_demo",
+    "cmd_forms_check",
+    "cmd_forms_list",
+    "cmd_forms_render",
+    "cmd_ocr",
+    "cmd_run",
+    "cmd_runs",
+    "cmd_samples_generate",
+    "library",
+]
+
+log = logging.getLogger(__name__)
+
+
+def library(cfg: Config) -> TemplateLibrary:
+    """Every form template: the scenarios' own and the town's ``forms_dirs``."""
+    return TemplateLibrary.from_dirs(forms_dirs(cfg))
+
+
+def _progress_bar() -> tuple[object, object] | tuple[None, None]:
+    """A rich progress bar when attached to a terminal; nothing otherwise (cron, tests)."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(),
+                   MofNCompleteColumn(), TimeRemainingColumn(), transient=True)
+    task = bar.add_task("reading", total=None)
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return bar, update
+
+
+def _print_summary(s: RunSummary) -> None:
+    files = ", ".join(f"{k} {v}" for k, v in sorted(s.counts.items())) or "no files"
+    print(f"run {s.run_id} ({s.scenario}): {files}; {s.documents} document(s), "
+          f"{s.documents_needing_review} need review; {s.left_for_later} left for later; "
+          f"{s.seconds:.1f} s")
+    if s.out_dir:
+        print(f"outputs: {s.out_dir}")
+        for p in s.outputs:
+            print(f"  {p.name}")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    bar, update = _progress_bar()
+    if bar is not None:
+        bar.start()  # type: ignore[attr-defined]
+    try:
+        summary = run_scenario(args.scenario, args.cfg, trigger=args.trigger, inbox=args.inbox,
+                               out=args.out, jobs=args.jobs, progress=update)  # type: ignore[arg-type]
+    finally:
+        if bar is not None:
+            bar.stop()  # type: ignore[attr-defined]
+    _print_summary(summary)
+    return summary.exit_code
+
+
+def cmd_ocr(args: argparse.Namespace) -> int:
+    cfg: Config = args.cfg
+    engines = tuple(args.engines.split(",")) if args.engines else cfg.ocr.engines
+    reader = Reader(library(cfg), PipelineOptions(engines=engines,
+                                                  tesseract_model=cfg.ocr.tesseract_model,
+                                                  form=args.form))
+    doc = reader.read_file(args.file)
+    if args.json:
+        print(json.dumps(doc.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        for p in doc.pages:
+            if p.error:
+                print(f"page {p.page}: NOT READ — {p.error}")
+                continue
+            print(f"page {p.page}: form {p.form} (by {p.identified_by}, registration "
+                  f"{p.registration_score:.2f}, rotated {p.rotation}°)")
+            for f in p.fields:
+                flag = "REVIEW " + "／".join(r.message for r in f.reasons) if f.flagged else "ok"
+                print(f"  {f.name:<20} {f.value!r:<32} conf {f.confidence:.2f}  {flag}")
+    flagged = any(f.flagged for p in doc.pages for f in p.fields)
+    failed = any(p.error for p in doc.pages)
+    return int(ExitCode.NEEDS_ATTENTION if (flagged or failed) else ExitCode.OK)
+
+
+def cmd_forms_list(args: argparse.Namespace) -> int:
+    for t in library(args.cfg):
+        print(f"{t.id:<22} {t.title}  ({len(t.fields)} fields)  {t.source}")
+    return 0
+
+
+def cmd_forms_render(args: argparse.Namespace) -> int:
+    t = library(args.cfg).get(args.form_id)
+    out: Path = args.out or Path(f"{t.id}.png")
+    img = render_blank(t, args.dpi)
+    if out.suffix.lower() == ".pdf":
+        from PIL import Image
+
+        Image.fromarray(img).convert("L").save(out, "PDF", resolution=args.dpi)
+    elif not cv2.imwrite(str(out), img):
+        raise OSError(f"cannot write {out}")
+    print(f"wrote {out} ({img.shape[1]}x{img.shape[0]} px at {args.dpi} dpi)")
+    return 0
+
+
+def cmd_forms_check(args: argparse.Namespace) -> int:
+    try:
+        t = load_template(args.template)
+    except TemplateError as exc:
+        print(str(exc), file=sys.stderr)
+        return int(ExitCode.CONFIG)
+    print(f"{args.template}: ok — form {t.id} ({t.title}), {len(t.fields)} fields")
+    return 0
+
+
+def cmd_samples_generate(args: argparse.Namespace) -> int:
+    from robots.samples import generate
+
+    t = library(args.cfg).get(args.form)
+    args.out.mkdir(parents=True, exist_ok=True)
+    paths = generate(t, count=args.count, seed=args.seed, out_dir=args.out,
+                     degrade=args.degrade, fmt=args.format, pages_per_file=args.pages_per_file)
+    print(f"wrote {len(paths)} scan(s) with ground truth to {args.out}")
+    return 0
+
+
+def cmd_corrections_import(args: argparse.Namespace) -> int:
+    from robots.corrections import import_corrections
+
+    result = import_corrections(args.workbook, args.cfg, who=args.who)
+    print(result.describe())
+    return int(result.exit_code)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    cfg: Config = args.cfg
+    db = cfg.resolve(cfg.paths.runlog)
+    if not db.exists():
+        print("no runs yet")
+        return 0
+    runlog = RunLog(db)
+    try:
+        if args.action == "show":
+            return _show_run(runlog, args.run_id)
+        for r in runlog.runs(limit=args.limit):
+            s = json.loads(r["summary"] or "{}")
+            print(f"{r['run_id']}  {r['scenario']:<16} {r['trigger']:<8} {r['status']:<10} "
+                  f"exit {r['exit_code'] if r['exit_code'] is not None else '-'}  "
+                  f"files {s.get('files', {})}  review {s.get('documents_needing_review', 0)}")
+    finally:
+        runlog.close()
+    return 0
+
+
+def _show_run(runlog: RunLog, run_id: str | None) -> int:
+    if not run_id or (run := runlog.run(run_id)) is None:
+        print(f"no such run: {run_id}", file=sys.stderr)
+        return int(ExitCode.USAGE)
+    print(f"run {run_id}: {run['scenario']} ({run['trigger']}), {run['status']}, "
+          f"exit {run['exit_code']}, {run['started_at']} → {run['finished_at'] or '…'}")
+    print(f"host {run['host']}, version {run['version']}, {run['jobs']} worker(s); "
+          f"outputs {run['out_dir']}")
+    for f in runlog.files(run_id):
+        print(f"  file {f['source_name']}: {f['outcome']}"
+              + (f" ({f['reason_code']})" if f["reason_code"] else ""))
+    for d in runlog.documents(run_id):
+        print(f"    {d['doc_id']} p{d['page']} {d['form_id'] or '-'}: {d['status']}")
+    for e in runlog.events(run_id):
+        print(f"  [{e['level']}] {e['code']}: {e['message']}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Copy the bundled samples into a fresh work folder and run the main job on them."""
+    root = Path(__file__).resolve().parent.parent
+    samples = root / "samples" / "inbox"
+    if not samples.is_dir():
+        print(f"bundled samples not found at {samples}", file=sys.stderr)
+        return int(ExitCode.CONFIG)
+    work: Path = args.workdir.resolve()
+    if work.exists():
+        shutil.rmtree(work)  # the demo folder holds copies only, made by this command
+    work.mkdir(parents=True, mode=0o700)
+    for scenario_dir in sorted(p for p in samples.iterdir() if p.is_dir()):
+        dest = work / "inbox" / scenario_dir.name
+        dest.mkdir(parents=True)
+        for f in sorted(scenario_dir.iterdir()):
+            if f.is_file() and f.suffix.lower() != ".json":
+                shutil.copy2(f, dest / f.name)
+    (work / "config.toml").write_text(
+        "# Demo workspace made by `rpa demo`; paths are relative to this file.\n"
+        "[inbox]\nsettle_seconds = 0.0  # the copies are complete: no need to wait\n",
+        encoding="utf-8")
+    cfg = load_config(work / "config.toml")
+    summary = run_scenario("intake", cfg, trigger="demo")
+    _print_summary(summary)
+    print(f"\ndemo workspace: {work}")
+    print(f"  data workbook and correction sheet: {summary.out_dir}")
+    print(f"  originals moved to: {work / 'done'} and {work / 'failed'}")
+    print(f"  run log: {work / 'var' / 'runlog.sqlite'}   (see: rpa --config "
+          f"{work / 'config.toml'} runs)")
+    return 0

@@ -1,0 +1,318 @@
+"""The correction sheet 確認シート: one row per flagged field, with its scanned crop.
+
+This is where a clerk spends their time, so it explains itself in its first rows, shows the
+crop next to what OCR read and why it is doubtful, and lets them type only where typing makes
+sense (修正後の値, 確認済, 備考 and the review-time cells). Protection only prevents accidents:
+any user can remove it, which is why the reader compares locked columns with the meta.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from openpyxl.drawing.image import Image as XlImage
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from PIL import Image as PILImage
+
+from ocr.results import FieldResult
+from ocr.templates import FieldSpec, FieldType
+from robots.excel_common import (
+    CHECK_MARK,
+    CHECK_NONE,
+    CLEAR_TOKEN,
+    DONE_MARK,
+    LOW_CONFIDENCE,
+    REVIEW_HEADERS,
+    clean_text,
+    display_width,
+    print_setup,
+    value_to_cell,
+)
+from robots.records import DocumentRecord
+
+__all__ = [
+    "EDITABLE_COLUMNS",
+    "REVIEW_FIRST_ROW",
+    "REVIEW_HEADER_ROW",
+    "TIME_CELLS",
+    "embed_crop",
+    "write_review_sheet",
+]
+
+log = logging.getLogger(__name__)
+
+REVIEW_HEADER_ROW = 10
+REVIEW_FIRST_ROW = REVIEW_HEADER_ROW + 1
+#: Where the reviewer records how long the review took (labels in column A).
+TIME_CELLS = {"start": "B6", "end": "B7", "minutes": "B8"}
+EDITABLE_COLUMNS = ("修正後の値", "確認済", "備考")
+COL = {h: i for i, h in enumerate(REVIEW_HEADERS, start=1)}
+IMAGE_MAX_W, IMAGE_MAX_H = 300, 60  # pixels shown in the sheet
+
+_FILL_FLAG = PatternFill("solid", fgColor="FFF2CC")  # yellow: look at this
+_FILL_LOW = PatternFill("solid", fgColor="F8CBAD")  # orange: OCR was unsure (< 50 %)
+_FILL_HEAD = PatternFill("solid", fgColor="D9E1F2")
+_FILL_HEAD_EDIT = PatternFill("solid", fgColor="C6EFCE")  # green: you may type here
+_FILL_INPUT = PatternFill("solid", fgColor="FFFFFF")
+_THIN = Side(style="thin", color="A6A6A6")
+_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_UNLOCKED = Protection(locked=False)
+_TOP_WRAP = Alignment(vertical="center", wrap_text=True)
+_LEFT_WRAP = Alignment(horizontal="left", vertical="center", wrap_text=True)
+
+_INSTRUCTIONS = (
+    "①「読取画像」と「読取結果」を見比べ、誤りがあれば「修正後の値」に正しい値を入力してください。"
+    "「修正後の値」が空欄の行は、読取結果のまま確定します。",
+    f"②値を消すときは「{CLEAR_TOKEN}」、チェック欄は「{CHECK_MARK}」か「{CHECK_NONE}」を"
+    "入力します。日付は 2025/6/1 のように西暦で入力してください。",
+    f"③確認した行は「確認済」で「{DONE_MARK}」を選び、気づいたことは「備考」へ。"
+    "黄色＝要確認、橙色＝読取信頼度50%未満。緑の見出しの列だけ入力できます。",
+)
+_TIME_LABELS = {"start": "確認開始（時刻）", "end": "確認終了（時刻）", "minutes": "確認時間（分）"}
+_TEXT_LENGTH: dict[str, tuple[str, str, str | None, str]] = {
+    FieldType.MYNUMBER: ("equal", "12", None, "12桁の数字"),
+    FieldType.CORPORATE_NUMBER: ("equal", "13", None, "13桁の数字"),
+    FieldType.BANK_CODE: ("equal", "4", None, "4桁の数字"),
+    FieldType.BRANCH_CODE: ("equal", "3", None, "3桁の数字"),
+    FieldType.ACCOUNT_NUMBER: ("equal", "7", None, "7桁の数字"),
+    FieldType.POSTAL_CODE: ("between", "7", "8", "例: 861-4401"),
+    FieldType.PHONE: ("between", "10", "13", "例: 0964-47-1111"),
+}
+
+
+def _list_formula(items: Sequence[str]) -> str | None:
+    """An inline list for a list validation, or None when Excel cannot hold it inline."""
+    if any("," in i or '"' in i for i in items):
+        return None
+    formula = '"' + ",".join(items) + '"'
+    return formula if len(formula) <= 255 else None
+
+
+def _validation(spec: FieldSpec) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """What 修正後の値 accepts for this field: a key (to share one rule) and its arguments.
+
+    Lists stop wrong input (the caller would reject it anyway); type checks only warn, so that
+    ``空欄`` or a value the clerk is sure of can still be entered.
+    """
+    warn = {"errorStyle": "warning", "errorTitle": "入力の確認",
+            "promptTitle": "修正後の値", "showInputMessage": True}
+    if spec.type is FieldType.DATE:
+        return ("date",), {**warn, "type": "date", "operator": "between", "formula1": "1",
+                           "formula2": "73415", "prompt": "例: 2025/6/1",
+                           "error": "日付を 2025/6/1 のように入力してください。"}
+    if spec.type is FieldType.AMOUNT:
+        return ("amount",), {**warn, "type": "whole", "operator": "greaterThanOrEqual",
+                             "formula1": "0", "prompt": "金額（円）を数字で入力",
+                             "error": "金額は0以上の整数で入力してください。"}
+    if spec.type in _TEXT_LENGTH:
+        op, f1, f2, hint = _TEXT_LENGTH[spec.type]
+        return ("len", spec.type.value), {**warn, "type": "textLength", "operator": op,
+                                          "formula1": f1, "formula2": f2, "prompt": hint,
+                                          "error": f"桁数が違います（{hint}）。"}
+    items: list[str] = []
+    if spec.type is FieldType.CHECKBOX:
+        items = [CHECK_MARK, CHECK_NONE]
+    elif spec.type is FieldType.CHOICE:
+        items = [o.label for o in spec.options] + [CLEAR_TOKEN]
+    elif spec.type is FieldType.TEXT and spec.allowed:
+        items = [*spec.allowed, CLEAR_TOKEN]
+    formula = _list_formula(items) if items else None
+    if formula is None:
+        return None
+    return ("list", formula), {"type": "list", "formula1": formula, "errorStyle": "stop",
+                               "errorTitle": "入力の確認", "error": "一覧から選んでください。"}
+
+
+def embed_crop(
+    ws: Worksheet, png: bytes | None, *, row: int, col: int, max_w: int, max_h: int
+) -> tuple[int, int] | None:
+    """Put a field's scanned crop inside cell (row, col), scaled to fit; return its pixel size.
+
+    The anchor spans exactly that cell ("move and size with cells"), so filtering the sheet
+    hides the image with its row instead of leaving it floating over other rows. A crop that
+    cannot be decoded is skipped with a warning: one bad image must not cost the run its
+    workbook.
+    """
+    if not png:
+        return None
+    try:
+        with PILImage.open(io.BytesIO(png)) as im:
+            im.load()
+            scale = min(max_w / im.width, max_h / im.height, 1.0)
+            w, h = max(1, round(im.width * scale)), max(1, round(im.height * scale))
+            # keep 1.5x the shown resolution (sharp at 150 % display scaling or zoom) and drop
+            # the rest: 300 dpi crops would make a 500-field workbook tens of megabytes
+            keep = min(1.0, 1.5 * scale)
+            small = im.convert("L" if im.mode in ("1", "L", "P", "I;16") else "RGB")
+            if keep < 1.0:
+                size = (max(1, round(im.width * keep)), max(1, round(im.height * keep)))
+                small = small.resize(size, PILImage.Resampling.LANCZOS)
+            buf = io.BytesIO()
+            small.save(buf, format="PNG", optimize=True)
+    except (OSError, ValueError, PILImage.DecompressionBombError) as exc:
+        log.warning("crop image for row %d cannot be decoded (%s); row written without it",
+                    row, type(exc).__name__)
+        return None
+    buf.seek(0)
+    img = XlImage(buf)
+    img.width, img.height = w, h
+    pad, emu = 4, 9525  # EMU per pixel at 96 dpi
+    img.anchor = TwoCellAnchor(
+        editAs="twoCell",
+        _from=AnchorMarker(col=col - 1, colOff=pad * emu, row=row - 1, rowOff=pad * emu),
+        to=AnchorMarker(col=col - 1, colOff=(pad + w) * emu, row=row - 1,
+                        rowOff=(pad + h) * emu),
+    )
+    ws.add_image(img)
+    return w, h
+
+
+def _write_top(ws: Worksheet, *, run_id: str, scenario: str, created: datetime, n: int) -> None:
+    """Title, run line, instructions and the review-time block above the table."""
+    last = get_column_letter(len(REVIEW_HEADERS))
+    ws["A1"] = "確認シート（OCR読取結果の確認・修正）"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.row_dimensions[1].height = 24
+    ws["A2"] = (f"実行ID：{run_id}　業務：{scenario}　作成：{created:%Y-%m-%d %H:%M}"
+                f"　確認が必要な項目：{n}件")
+    for i, text in enumerate(_INSTRUCTIONS, start=3):
+        ws.merge_cells(f"A{i}:{last}{i}")
+        ws[f"A{i}"] = text
+        ws[f"A{i}"].alignment = _TOP_WRAP
+        ws.row_dimensions[i].height = 20
+    for key, ref in TIME_CELLS.items():
+        row = int(ref[1:])
+        label = ws.cell(row, 1, _TIME_LABELS[key])
+        label.font = Font(bold=True)
+        label.alignment = Alignment(horizontal="right")
+        cell = ws[ref]
+        cell.protection = _UNLOCKED
+        cell.border = _BOX
+        cell.fill = _FILL_INPUT
+        cell.number_format = "0.0" if key == "minutes" else "h:mm"
+    ws.merge_cells(f"C6:{last}8")
+    ws["C6"] = ("確認にかかった時間を記録します（効果測定に使います）。"
+                "開始・終了の時刻（例 9:30）か、かかった分数のどちらかを入力してください。")
+    ws["C6"].alignment = _TOP_WRAP
+    times = DataValidation(type="time", operator="between", formula1="0", formula2="0.99999",
+                           errorStyle="stop", errorTitle="時刻",
+                           error="9:30 のように入力してください。")
+    times.add(f"{TIME_CELLS['start']}:{TIME_CELLS['end']}")
+    minutes = DataValidation(type="decimal", operator="between", formula1="0", formula2="1440",
+                             errorStyle="stop", errorTitle="分",
+                             error="分数を数字で入力してください。")
+    minutes.add(TIME_CELLS["minutes"])
+    ws.add_data_validation(times)
+    ws.add_data_validation(minutes)
+
+
+def write_review_sheet(
+    ws: Worksheet,
+    flagged: Sequence[tuple[DocumentRecord, FieldSpec, FieldResult]],
+    *,
+    run_id: str,
+    scenario: str,
+    created: datetime,
+) -> dict[str, Any]:
+    """Fill 確認シート with one row per flagged field; return its part of the signed meta."""
+    _write_top(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged))
+    hr = REVIEW_HEADER_ROW
+    for c, h in enumerate(REVIEW_HEADERS, start=1):
+        cell = ws.cell(hr, c, h)
+        cell.font = Font(bold=True)
+        cell.fill = _FILL_HEAD_EDIT if h in EDITABLE_COLUMNS else _FILL_HEAD
+        cell.border = _BOX
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    widths = {h: display_width(h) + 2 for h in REVIEW_HEADERS}
+    widths.update({"修正後の値": 22, "確認済": 8, "備考": 24, "確認理由": 34, "信頼度": 8})
+    validations: dict[tuple[Any, ...], DataValidation] = {}
+    done = DataValidation(type="list", formula1=f'"{DONE_MARK}"', errorStyle="stop",
+                          errorTitle="確認済", error=f"確認したら「{DONE_MARK}」を選んでください。")
+    rows_meta: list[dict[str, Any]] = []
+    image_w = 0
+    for r, (rec, spec, fr) in enumerate(flagged, start=REVIEW_FIRST_ROW):
+        shown, fmt = value_to_cell(spec.type, fr.value, review=True)
+        confidence = round(float(fr.confidence), 4)
+        reasons = "／".join(x.message for x in fr.reasons)
+        texts = {"文書ID": rec.doc_id, "元ファイル": rec.source_file, "ページ": rec.page,
+                 "項目": spec.column, "確認理由": reasons}
+        for h, v in texts.items():
+            ws.cell(r, COL[h], clean_text(v)).number_format = "@"
+        ws.cell(r, COL["読取結果"], shown).number_format = fmt
+        ws.cell(r, COL["信頼度"], confidence).number_format = "0%"
+        fill = _FILL_LOW if confidence < LOW_CONFIDENCE else _FILL_FLAG
+        for c in range(1, len(REVIEW_HEADERS) + 1):
+            cell = ws.cell(r, c)
+            cell.border = _BOX
+            cell.alignment = _TOP_WRAP
+            if REVIEW_HEADERS[c - 1] in EDITABLE_COLUMNS:
+                cell.protection = _UNLOCKED
+                cell.fill = _FILL_INPUT
+            else:
+                cell.fill = fill
+        ws.cell(r, COL["読取結果"]).alignment = _LEFT_WRAP  # dates too: read like the rest
+        if confidence < LOW_CONFIDENCE:
+            ws.cell(r, COL["信頼度"]).font = Font(bold=True, color="C00000")
+        answer = ws.cell(r, COL["修正後の値"])
+        answer.number_format = {FieldType.DATE: "yyyy/mm/dd",
+                                FieldType.AMOUNT: "#,##0"}.get(spec.type, "@")
+        rule = _validation(spec)
+        if rule is not None:
+            key, kwargs = rule
+            if key not in validations:
+                validations[key] = DataValidation(allow_blank=True, **kwargs)
+            validations[key].add(answer.coordinate)
+        done.add(ws.cell(r, COL["確認済"]).coordinate)
+        size = embed_crop(ws, fr.crop_png, row=r, col=COL["読取画像"],
+                          max_w=IMAGE_MAX_W, max_h=IMAGE_MAX_H)
+        if size is None:
+            ws.cell(r, COL["読取画像"], "（画像なし）")
+        img_h = size[1] if size else 0
+        image_w = max(image_w, size[0] if size else 0)
+        for h in ("文書ID", "元ファイル", "項目", "読取結果"):
+            v = ws.cell(r, COL[h]).value
+            widths[h] = min(max(widths[h], display_width(str(v or "")) + 2), 30)
+        lines = max(math.ceil(display_width(reasons) / (widths["確認理由"] - 2)),
+                    math.ceil(display_width(str(shown or "")) / 28), 1)
+        ws.row_dimensions[r].height = max(15 * lines + 6, (img_h + 8) * 0.75, 24)
+        rows_meta.append({
+            "row": r, "doc_id": rec.doc_id, "form_id": rec.form_id, "field": spec.name,
+            "type": str(spec.type), "label": spec.label, "source_file": rec.source_file,
+            "page": rec.page, "value": fr.value, "confidence": confidence, "reasons": reasons,
+        })
+    if not flagged:
+        last = get_column_letter(len(REVIEW_HEADERS))
+        ws.merge_cells(f"A{REVIEW_FIRST_ROW}:{last}{REVIEW_FIRST_ROW}")
+        ws.cell(REVIEW_FIRST_ROW, 1, "確認が必要な項目はありません。")
+    widths["読取画像"] = max(widths["読取画像"], math.ceil((image_w + 8) / 7) + 1)
+    for h, w in widths.items():
+        ws.column_dimensions[get_column_letter(COL[h])].width = w
+    for dv in [*validations.values(), done]:
+        if dv.sqref:
+            ws.add_data_validation(dv)
+    last_row = REVIEW_FIRST_ROW + max(len(flagged), 1) - 1
+    ws.auto_filter.ref = f"A{hr}:{get_column_letter(len(REVIEW_HEADERS))}{last_row}"
+    ws.freeze_panes = f"A{REVIEW_FIRST_ROW}"
+    print_setup(ws, title_rows=f"{hr}:{hr}")
+    p = ws.protection
+    p.sheet = True
+    # allow what does no harm: filtering, resizing, selecting; protect the images (objects)
+    p.autoFilter = p.formatColumns = p.formatRows = False
+    p.selectLockedCells = p.selectUnlockedCells = False
+    p.objects = True
+    return {
+        "sheet": ws.title,
+        "header_row": hr,
+        "headers": list(REVIEW_HEADERS),
+        "time_cells": dict(TIME_CELLS),
+        "rows": rows_meta,
+    }

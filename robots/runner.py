@@ -1,0 +1,266 @@
+"""One run of one scenario: claim the inbox, process, write outputs, log, put files away.
+
+The order of steps is what makes a crash lose nothing and count nothing twice:
+
+1. inbox files are *moved* into ``processing/<scenario>/<run-id>/`` (never copied);
+2. items are processed (in workers); nothing is written yet;
+3. the scenario writes its outputs into ``<out>/<run-id>.partial/``;
+4. one run-log transaction records every file, document and field, the run as completed
+   and where each input file is going;
+5. the output folder is renamed to ``<out>/<run-id>/`` and the inputs are moved to
+   ``done/`` or ``failed/``.
+
+A run that dies before step 4 left nothing in the log: the next run moves its inputs back
+to the inbox and deletes its partial outputs. A run that dies after step 4 is finished by
+the next one (folder renamed, inputs moved as recorded). The whole run holds a per-scenario
+lock so that a manual run cannot overlap the scheduled one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from robots import __version__
+from robots.config import Config
+from robots.errors import ExitCode, ScenarioLockedError
+from robots.executor import make_executor
+from robots.inbox import (
+    InboxPaths,
+    claim,
+    finalize,
+    list_inbox,
+    move_file,
+    recover_processing,
+    write_reason,
+)
+from robots.runlog import RunLog
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs, get_scenario
+
+__all__ = ["RunSummary", "new_run_id", "run_scenario"]
+
+log = logging.getLogger(__name__)
+
+_OUTCOME_JA = {
+    Outcome.OK: "処理済み",
+    Outcome.NEEDS_REVIEW: "処理済み（確認シートに要確認項目あり）",
+    Outcome.REJECTED: "読み取りできませんでした（隔離）",
+    Outcome.ERROR: "システムエラーのため処理できませんでした（隔離）",
+    Outcome.DUPLICATE: "重複のため処理しませんでした（隔離）",
+}
+
+
+@dataclass
+class RunSummary:
+    """What a run did, for the CLI, the scheduler's e-mail and tests. No personal data."""
+
+    run_id: str
+    scenario: str
+    status: str
+    exit_code: int
+    out_dir: Path | None
+    outputs: list[Path] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    documents: int = 0
+    documents_needing_review: int = 0
+    left_for_later: int = 0
+    seconds: float = 0.0
+    recovered: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id, "scenario": self.scenario, "status": self.status,
+            "exit_code": self.exit_code, "out_dir": str(self.out_dir) if self.out_dir else None,
+            "outputs": [str(p) for p in self.outputs], "files": self.counts,
+            "documents": self.documents, "documents_needing_review": self.documents_needing_review,
+            "left_for_later": self.left_for_later, "seconds": round(self.seconds, 2),
+        }
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable, unique, and safe in file names: 20261126-093000-a1b2."""
+    now = now or datetime.now()
+    return f"{now:%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def _paths(cfg: Config, scenario: str, inbox: Path | None) -> InboxPaths:
+    p = cfg.paths
+    return InboxPaths.for_scenario(
+        scenario, inbox_root=cfg.resolve(p.inbox), processing=cfg.resolve(p.processing),
+        done=cfg.resolve(p.done), failed=cfg.resolve(p.failed), inbox_override=inbox)
+
+
+def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -> list[str]:
+    """Finish or roll back runs of ``scenario`` that died (we hold its lock, so none is live)."""
+    recovered = []
+    for run in runlog.unfinished_runs(scenario):
+        run_id = run["run_id"]
+        partial = out_root / f"{run_id}.partial"
+        if partial.exists():
+            shutil.rmtree(partial)
+        back = recover_processing([paths.processing / run_id], paths.inbox)
+        runlog.finish_run(run_id, status="aborted", exit_code=int(ExitCode.ERROR),
+                          summary={"recovered_files": len(back)})
+        runlog.event(run_id, "run_aborted",
+                     f"run did not finish; {len(back)} file(s) put back in the inbox",
+                     level="warning")
+        log.warning("run %s had not finished: marked aborted, %d file(s) back in the inbox",
+                    run_id, len(back))
+        recovered.append(run_id)
+    for run in runlog.runs(scenario=scenario, limit=50):
+        if run["status"] != "completed":
+            continue
+        run_id = run["run_id"]
+        partial = out_root / f"{run_id}.partial"
+        if partial.exists() and not (out_root / run_id).exists():
+            partial.rename(out_root / run_id)
+        for f in runlog.files(run_id):
+            src = paths.processing / run_id / f["source_name"]
+            if f["final_path"] and src.exists():
+                move_file(src, Path(f["final_path"]))
+                recovered.append(run_id)
+        leftover = paths.processing / run_id
+        if leftover.is_dir() and not any(leftover.iterdir()):
+            leftover.rmdir()
+    return recovered
+
+
+def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path | None = None,
+                 out: Path | None = None, jobs: int | None = None, today: date | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> RunSummary:
+    """Run scenario ``name`` once over its inbox. Raises ScenarioLockedError if one runs."""
+    t0 = time.perf_counter()
+    scenario = get_scenario(name)
+    settings = scenario.settings(cfg)
+    paths = _paths(cfg, name, inbox)
+    paths.create()
+    out_root = (out if out is not None else cfg.resolve(cfg.paths.out)) / name
+    out_root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(str(paths.processing.parent / f".{name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise ScenarioLockedError(
+            f"scenario {name} is already running (lock {lock.lock_file}); try again later"
+        ) from None
+    runlog = RunLog(cfg.resolve(cfg.paths.runlog))
+    try:
+        recovered = _recover(runlog, name, paths, out_root)
+        summary = _run_locked(scenario.name, cfg, settings, paths, out_root, runlog,
+                              trigger=trigger, jobs=jobs or cfg.jobs, today=today or date.today(),
+                              progress=progress)
+        summary.recovered = recovered
+        summary.seconds = time.perf_counter() - t0
+        return summary
+    finally:
+        runlog.close()
+        lock.release()
+
+
+def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out_root: Path,
+                runlog: RunLog, *, trigger: str, jobs: int, today: date,
+                progress: Callable[[int, int], None] | None) -> RunSummary:
+    scenario = get_scenario(name)
+    run_id = new_run_id()
+    ready, later = list_inbox(paths.inbox, settle_seconds=cfg.inbox.settle_seconds)
+    jobs = max(1, min(jobs, len(ready) or 1))
+    secret = runlog.start_run(run_id, name, trigger=trigger, jobs=jobs, version=__version__,
+                              out_dir=out_root / run_id)
+    log.info("run %s of %s: %d file(s) ready, %d left for later", run_id, name, len(ready),
+             len(later))
+    items: list[WorkItem] = []
+    results: list[ItemResult] = []
+    seen: dict[str, str] = {}
+    for seq, p in enumerate(ready, start=1):
+        c = claim(p, paths.processing, run_id)
+        item = WorkItem(seq, c.path, c.name, c.sha256, c.size)
+        earlier = runlog.processed_file(c.sha256)
+        twin = seen.get(c.sha256)
+        if earlier is not None or twin is not None:
+            where = (f"実行 {earlier.run_id} の「{earlier.source_name}」" if earlier
+                     else f"この実行の「{twin}」")
+            results.append(ItemResult(
+                item, Outcome.DUPLICATE, reason_code="duplicate",
+                reason_ja=(f"同じ内容のスキャンが既に処理されています（{where}）。"
+                           "二重登録を防ぐため処理しませんでした。"),
+                detail="same content as an earlier file of "
+                       + (f"run {earlier.run_id}" if earlier else "this run")))
+            continue
+        seen[c.sha256] = c.name
+        items.append(item)
+
+    ctx = RunContext(run_id=run_id, scenario=name, config=cfg, settings=settings,
+                     out_dir=out_root / run_id, today=today,
+                     forms_dirs=tuple(forms_dirs(cfg)), secret=secret)
+    total = len(items)
+    for n, result in enumerate(make_executor(jobs).run(name, ctx, items), start=1):
+        results.append(result)
+        if progress is not None:
+            progress(n, total)
+    results.sort(key=lambda r: r.item.seq)
+
+    partial = out_root / f"{run_id}.partial"
+    partial.mkdir(parents=True, mode=0o700)
+    good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
+    outputs = scenario.finish(good, ctx, partial) if good else []
+
+    now = datetime.now()
+    counts = Counter(r.outcome.value for r in results)
+    docs = sum(len(r.documents) for r in good)
+    review = sum(1 for r in good for d in r.documents if d.needs_review)
+    bad = counts[Outcome.REJECTED] + counts[Outcome.ERROR] + counts[Outcome.DUPLICATE]
+    exit_code = ExitCode.NEEDS_ATTENTION if (bad or review) else ExitCode.OK
+    with runlog.atomic():
+        for r in results:
+            ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
+            root = paths.done if ok else paths.failed
+            final = root / f"{now:%Y-%m-%d}" / r.item.name
+            file_id = runlog.add_file(
+                run_id, source_name=r.item.name, sha256=r.item.sha256, size=r.item.size,
+                pages=r.pages or None, outcome="processed" if ok else (
+                    "duplicate" if r.outcome is Outcome.DUPLICATE else "failed"),
+                reason_code=r.reason_code or None, final_path=str(final))
+            for d in r.documents:
+                runlog.add_document(run_id, file_id, doc_id=d.doc_id, page=d.page,
+                                    form_id=d.form_id, status=d.status,
+                                    registration_score=d.registration_score,
+                                    reason_code=None, timings=d.timings_ms, fields=d.fields)
+            if not ok:
+                runlog.event(run_id, r.reason_code or r.outcome.value,
+                             f"{r.item.name}: {r.detail or r.outcome.value}", level="warning")
+        runlog.finish_run(run_id, status="completed", exit_code=int(exit_code),
+                          summary={"files": dict(counts), "documents": docs,
+                                   "documents_needing_review": review,
+                                   "left_for_later": len(later)})
+    out_dir = out_root / run_id
+    partial.rename(out_dir)
+    outputs = [out_dir / p.relative_to(partial) for p in outputs]
+    _put_away(results, paths, run_id, now, runlog)
+    log.info("run %s finished: %s; outputs in %s", run_id, dict(counts), out_dir)
+    return RunSummary(run_id, name, "completed", int(exit_code), out_dir, outputs,
+                      dict(counts), docs, review, len(later))
+
+
+def _put_away(results: Sequence[ItemResult], paths: InboxPaths, run_id: str, now: datetime,
+              runlog: RunLog) -> None:
+    for r in results:
+        ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
+        dest = finalize(r.item.path, paths.done if ok else paths.failed, day=now)
+        if dest.name != r.item.name:
+            runlog.db.execute("UPDATE files SET final_path = ? WHERE run_id = ? AND "
+                              "source_name = ?", (str(dest), run_id, r.item.name))
+        if not ok:
+            write_reason(dest, name=r.item.name, run_id=run_id, outcome_ja=_OUTCOME_JA[r.outcome],
+                         reason_ja=r.reason_ja, detail=r.detail, when=now)
+    folder = paths.processing / run_id
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

@@ -1,0 +1,172 @@
+"""The scenario contract and the registry that finds scenarios without naming them.
+
+A scenario is the town's business (intake of applications, deposit inquiries, contracts);
+the runtime owns timing, per-item error isolation, inbox moves, the run log and exit codes,
+so no scenario re-implements them. Scenarios are found through the ``misato_rpa.scenarios``
+entry-point group: adding one is adding a package and one line of packaging metadata.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from robots.config import Config
+from robots.errors import ConfigError, ScenarioError
+from robots.records import DocumentRecord
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FORMS_ENTRY_POINT_GROUP",
+    "ItemResult",
+    "NoSettings",
+    "Outcome",
+    "RunContext",
+    "Scenario",
+    "WorkItem",
+    "all_scenarios",
+    "forms_dirs",
+    "get_scenario",
+]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "misato_rpa.scenarios"
+FORMS_ENTRY_POINT_GROUP = "misato_rpa.forms"
+
+
+class Outcome(StrEnum):
+    """Every input file ends in exactly one of these, recorded in the run log."""
+
+    OK = "ok"  # read, nothing for a human to check
+    NEEDS_REVIEW = "needs_review"  # read, some fields on the correction sheet
+    REJECTED = "rejected"  # bad input: quarantined with a reason for the operator
+    ERROR = "error"  # the robot failed on it (a bug): quarantined, see the log
+    DUPLICATE = "duplicate"  # the same content was processed before
+
+
+class NoSettings(BaseModel):
+    """Settings model of a scenario that has none: any key in its section is an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """One claimed input file, as handed to a worker (pickle-able)."""
+
+    seq: int  # position in this run, used to make document ids
+    path: Path  # in processing/
+    name: str  # as dropped
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a worker needs to process items the same way as its parent (pickle-able)."""
+
+    run_id: str
+    scenario: str
+    config: Config
+    settings: Any
+    out_dir: Path
+    today: date
+    forms_dirs: tuple[Path, ...] = ()
+    secret: bytes = b""  # signs the run's workbooks so reviewed ones can be trusted back
+
+
+@dataclass
+class ItemResult:
+    """What processing one input file produced."""
+
+    item: WorkItem
+    outcome: Outcome
+    documents: list[DocumentRecord] = field(default_factory=list)
+    pages: int = 0
+    reason_code: str = ""
+    reason_ja: str = ""
+    detail: str = ""  # English, for the log; never personal data
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class Scenario(ABC):
+    """Base class of scenarios. Subclasses live in ``scenarios/<name>/``."""
+
+    name: ClassVar[str]
+    title_ja: ClassVar[str]
+    settings_model: ClassVar[type[BaseModel]] = NoSettings
+
+    def settings(self, config: Config) -> BaseModel:
+        """The scenario's section of the configuration, validated."""
+        raw = config.scenarios.get(self.name, {})
+        try:
+            return self.settings_model.model_validate(raw)
+        except ValidationError as exc:
+            problems = [f"scenarios.{self.name}.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                        for e in exc.errors()]
+            raise ConfigError(config.source or "config.toml", problems) from None
+
+    def worker_init(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook
+        """Build per-process state (loaded OCR engines) once per worker."""
+
+    @abstractmethod
+    def process(self, item: WorkItem, ctx: RunContext) -> ItemResult:
+        """Process one file. Runs in a worker; must not write shared state or outputs."""
+
+    @abstractmethod
+    def finish(self, results: Sequence[ItemResult], ctx: RunContext, out_dir: Path
+               ) -> list[Path]:
+        """Write the run's outputs into ``out_dir`` (runs in the parent); return the files."""
+
+
+@functools.cache
+def all_scenarios() -> dict[str, Scenario]:
+    """Every installed scenario by name."""
+    found: dict[str, Scenario] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        obj = ep.load()
+        scenario = obj() if isinstance(obj, type) else obj
+        if not isinstance(scenario, Scenario):
+            raise ScenarioError(f"entry point {ep.name} ({ep.value}) is not a Scenario")
+        found[scenario.name] = scenario
+    return found
+
+
+def get_scenario(name: str) -> Scenario:
+    """The scenario called ``name``, or a :class:`ScenarioError` listing the known ones."""
+    scenarios = all_scenarios()
+    if name not in scenarios:
+        known = ", ".join(sorted(scenarios)) or "none installed"
+        raise ScenarioError(f"unknown scenario {name!r}; known scenarios: {known}")
+    return scenarios[name]
+
+
+@functools.cache
+def packaged_forms_dirs() -> tuple[Path, ...]:
+    """``forms/`` folders of the packages named in the ``misato_rpa.forms`` group."""
+    dirs: list[Path] = []
+    for ep in sorted(entry_points(group=FORMS_ENTRY_POINT_GROUP), key=lambda e: e.name):
+        spec = importlib.util.find_spec(ep.value)
+        if spec is None or not spec.submodule_search_locations:
+            raise ScenarioError(f"forms entry point {ep.name}: package {ep.value} not found")
+        folder = Path(next(iter(spec.submodule_search_locations))) / "forms"
+        if folder.is_dir():
+            dirs.append(folder)
+    return tuple(dirs)
+
+
+def forms_dirs(config: Config) -> list[Path]:
+    """Template folders: the packaged ones, then the town's own from ``forms_dirs``."""
+    return [*packaged_forms_dirs(), *(config.resolve(d) for d in config.forms_dirs)]
