@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-
 # Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write).
 TEST_PACKAGES := libreoffice-calc-nogui
 
-.PHONY: setup demo test lint bench clean system system-test
+.PHONY: setup demo test lint bench clean system system-test samples
 
 setup: system $(STAMP)
 
@@ -47,3 +47,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache
+
+# The bundled demo scans (deterministic; committed so that `make demo` needs no generation).
+samples: $(STAMP)
+	rm -rf samples/inbox/intake && mkdir -p samples/inbox/intake
+	$(BIN)/rpa samples generate --form juminhyo_request --count 2 --seed 11 --degrade 1 --format pdf --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form juminhyo_request --count 1 --seed 12 --degrade 2 --format jpeg --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form juminhyo_request --count 3 --seed 13 --degrade 0 --format tiff --pages-per-file 3 --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form bid_qualification --count 1 --seed 15 --degrade 1 --format tiff --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form deposit_reply --count 1 --seed 16 --degrade 2 --format pdf --out samples/inbox/intake
+	head -c 3000 samples/inbox/intake/juminhyo_request-s11-0000.pdf > samples/inbox/intake/broken_scan.pdf

@@ -29,7 +29,13 @@ from ocr.japanese import (
 from ocr.reasons import Reason, reason
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 
-__all__ = ["VARIANT_KANJI", "Validated", "cross_check", "validate_value"]
+__all__ = [
+    "VARIANT_KANJI",
+    "Validated",
+    "cross_check",
+    "trim_specks",
+    "validate_value",
+]
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +241,16 @@ _SIMPLE: dict[FieldType, Callable[[FieldSpec, str], Validated]] = {
 }
 
 
+# Dots and ticks that dust and scanner noise become at the ends of a line; no field value
+# begins or ends with one, so they are trimmed rather than sent to review.
+_EDGE_SPECKS = " \u3000.,。、・･:;'\"`´‘’“”·•°º^~_|"
+
+
+def trim_specks(raw: str) -> str:
+    """``raw`` without the specks of dust an engine read as punctuation at either end."""
+    return raw.strip(_EDGE_SPECKS)
+
+
 def validate_value(
     field: FieldSpec,
     raw: str,
@@ -251,6 +267,8 @@ def validate_value(
     An empty value gives ``""`` and ``empty_required`` when the field is required.
     """
     raw = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+    if field.type not in (FieldType.CHECKBOX, FieldType.CHOICE):
+        raw = trim_specks(raw)
     if not normalize_text(raw):
         return Validated("", (reason("empty_required"),) if field.required else ())
     try:
