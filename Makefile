@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-
 # Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write).
 TEST_PACKAGES := libreoffice-calc-nogui
 
-.PHONY: setup demo test lint bench clean system system-test samples
+.PHONY: setup demo test lint bench clean system system-test samples forms
 
 setup: system $(STAMP)
 
@@ -57,3 +57,8 @@ samples: $(STAMP)
 	$(BIN)/rpa samples generate --form bid_qualification --count 1 --seed 15 --degrade 1 --format tiff --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form deposit_reply --count 1 --seed 16 --degrade 2 --format pdf --out samples/inbox/intake
 	head -c 3000 samples/inbox/intake/juminhyo_request-s11-0000.pdf > samples/inbox/intake/broken_scan.pdf
+
+# Blank forms beside their templates, rendered from the TOML at 300 dpi (registration uses them).
+forms: $(STAMP)
+	for t in scenarios/*/forms/*.toml; do id=$$(basename $$t .toml); \
+	  $(BIN)/rpa forms render $$id --out $$(dirname $$t)/$$id.png; done

@@ -216,7 +216,7 @@ class FieldReader:
         mask = cv2.dilate(printed.astype(np.uint8), np.ones((11, 11), np.uint8)) == 0
         bg = float(np.percentile(sub, 90))
         ink = ((sub < min(bg - 50.0, 180.0)) & mask).astype(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
         span = 0.3 * _px(min(w, h), self.dpi)
         strokes = [i for i in range(1, n)
                    if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span]
