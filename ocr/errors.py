@@ -15,6 +15,7 @@ __all__ = [
     "RegistrationError",
     "TemplateError",
     "TooLargeInputError",
+    "UnknownFormError",
     "UnreadableInputError",
     "UnsupportedInputError",
 ]
@@ -89,6 +90,16 @@ class RegistrationError(OcrError):
 
     exit_code = 4
     reason_ja = "どの様式か判別できない、または用紙の位置合わせができませんでした。"
+
+
+class UnknownFormError(OcrError, KeyError):
+    """A form id that no template in the library has (a typo on the command line or config)."""
+
+    exit_code = 3
+    reason_ja = "指定された様式IDの様式定義がありません。"
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class TemplateError(OcrError):

@@ -88,10 +88,20 @@ def _rect(box: tuple[float, float, float, float], dpi: float, inset_mm: float,
 
 def crop_png(image: np.ndarray, rect: tuple[int, int, int, int], *, pad: int = 12,
              max_width: int = 900) -> bytes:
-    """PNG of a field as scanned, with some context, for the reviewer's correction sheet."""
+    """PNG of a field as scanned, for the reviewer: the box, narrowed to where the writing is.
+
+    A long address box is mostly empty; shown whole and shrunk to fit a spreadsheet row, its
+    writing would be too small to read, so the crop keeps only the written part (and the
+    box's full height, so nothing written near an edge is cut).
+    """
     x, y, w, h = rect
+    region = image[y:y + h, x:x + w]
+    if region.size:
+        cols = np.where((region < 128).sum(axis=0) >= 2)[0]
+        if cols.size:
+            x, w = x + max(0, int(cols[0]) - 3 * pad), int(cols[-1] - cols[0]) + 6 * pad
     x0, y0 = max(0, x - pad), max(0, y - pad)
-    sub = image[y0:y + h + pad, x0:x + w + pad]
+    sub = image[y0:y + h + pad, x0:min(image.shape[1], x + w + pad)]
     if sub.shape[1] > max_width:
         f = max_width / sub.shape[1]
         sub = cv2.resize(sub, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)

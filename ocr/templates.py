@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ocr.errors import TemplateError
+from ocr.errors import TemplateError, UnknownFormError
 
 __all__ = [
     "CHECK_KINDS",
@@ -370,7 +370,7 @@ class TemplateLibrary:
             return self._by_id[form_id]
         except KeyError:
             known = ", ".join(sorted(self._by_id)) or "none"
-            raise KeyError(f"unknown form {form_id!r}; known forms: {known}") from None
+            raise UnknownFormError(f"unknown form {form_id!r}; known forms: {known}") from None
 
     @property
     def ids(self) -> list[str]:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ocr.engines import EngineUnavailableError
 from ocr.errors import OcrError
 from robots import __version__
 from robots.config import load_config
@@ -130,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.cfg = load_config(args.config)
         return int(args.handler(args))
-    except (RobotError, OcrError) as exc:
+    except (RobotError, OcrError, EngineUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_code", ExitCode.ERROR))
     except KeyboardInterrupt:

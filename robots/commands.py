@@ -19,7 +19,7 @@ from robots.config import Config, load_config
 from robots.errors import ExitCode
 from robots.runlog import RunLog
 from robots.runner import RunSummary, run_scenario
-from robots.scenario import forms_dirs
+from robots.scenario import all_scenarios, forms_dirs
 
 __all__ = [
     "cmd_corrections_import",
@@ -195,32 +195,35 @@ def _show_run(runlog: RunLog, run_id: str | None) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Copy the bundled samples into a fresh work folder and run the main job on them."""
-    root = Path(__file__).resolve().parent.parent
-    samples = root / "samples" / "inbox"
-    if not samples.is_dir():
-        print(f"bundled samples not found at {samples}", file=sys.stderr)
+    """Copy the bundled samples into a fresh work folder and run each scenario on them."""
+    root = Path(__file__).resolve().parent.parent / "samples"
+    inbox = root / "inbox"
+    if not inbox.is_dir():
+        print(f"bundled samples not found at {inbox}", file=sys.stderr)
         return int(ExitCode.CONFIG)
     work: Path = args.workdir.resolve()
     if work.exists():
         shutil.rmtree(work)  # the demo folder holds copies only, made by this command
     work.mkdir(parents=True, mode=0o700)
-    for scenario_dir in sorted(p for p in samples.iterdir() if p.is_dir()):
-        dest = work / "inbox" / scenario_dir.name
+    shutil.copy2(root / "demo.toml", work / "config.toml")
+    if (root / "data").is_dir():
+        shutil.copytree(root / "data", work / "data")
+    scenarios = all_scenarios()
+    names = sorted(p.name for p in inbox.iterdir() if p.is_dir() and p.name in scenarios)
+    for name in names:
+        dest = work / "inbox" / name
         dest.mkdir(parents=True)
-        for f in sorted(scenario_dir.iterdir()):
-            if f.is_file() and f.suffix.lower() != ".json":
+        for f in sorted((inbox / name).iterdir()):
+            if f.is_file() and f.suffix.lower() != ".json":  # the truth stays behind
                 shutil.copy2(f, dest / f.name)
-    (work / "config.toml").write_text(
-        "# Demo workspace made by `rpa demo`; paths are relative to this file.\n"
-        "[inbox]\nsettle_seconds = 0.0  # the copies are complete: no need to wait\n",
-        encoding="utf-8")
     cfg = load_config(work / "config.toml")
-    summary = run_scenario("intake", cfg, trigger="demo")
-    _print_summary(summary)
-    print(f"\ndemo workspace: {work}")
-    print(f"  data workbook and correction sheet: {summary.out_dir}")
-    print(f"  originals moved to: {work / 'done'} and {work / 'failed'}")
-    print(f"  run log: {work / 'var' / 'runlog.sqlite'}   (see: rpa --config "
-          f"{work / 'config.toml'} runs)")
+    for name in names:
+        summary = run_scenario(name, cfg, trigger="demo")
+        _print_summary(summary)
+        print()
+    print(f"demo workspace: {work}")
+    print(f"  outputs (workbooks with the correction sheet 確認シート, CSV): {work / 'out'}")
+    print(f"  originals moved to: {work / 'done'} and {work / 'failed'} (with .reason.txt)")
+    print(f"  run log: {work / 'var' / 'runlog.sqlite'}  "
+          f"(rpa --config {work / 'config.toml'} runs)")
     return 0

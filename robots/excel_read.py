@@ -15,6 +15,7 @@ import json
 import logging
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,7 @@ from robots.excel_common import (
     value_to_cell,
 )
 
-__all__ = ["read_workbook"]
+__all__ = ["WrittenRecord", "read_workbook", "read_workbook_records"]
 
 log = logging.getLogger(__name__)
 
@@ -239,6 +240,42 @@ def _read_data_sheet(wb: Workbook, form: dict[str, Any]) -> list[Correction]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class WrittenRecord:
+    """One document as the signed meta says it was written, i.e. before any review.
+
+    Importing corrections needs every value of every document, not only the changed ones,
+    to write the confirmed outputs; the meta holds them, and its signature vouches for them.
+    ``values`` maps field name to normalised value (the OCR value); ``sheet``/``row`` are
+    where the document was written on its data sheet; ``flagged`` names its fields that have
+    a row on 確認シート.
+    """
+
+    doc_id: str
+    form_id: str
+    source_file: str
+    page: str
+    sheet: str
+    row: int
+    values: dict[str, str]
+    flagged: frozenset[str] = frozenset()
+
+
+def _written_records(payload: dict[str, Any]) -> dict[str, WrittenRecord]:
+    flagged: dict[str, set[str]] = {}
+    for m in payload["review"]["rows"]:
+        flagged.setdefault(m["doc_id"], set()).add(m["field"])
+    out: dict[str, WrittenRecord] = {}
+    for form in payload["forms"]:
+        names = [f["name"] for f in form["fields"]]
+        for m in form["rows"]:
+            out[m["doc_id"]] = WrittenRecord(
+                m["doc_id"], form["form_id"], m["source_file"], m["page"], form["sheet"],
+                m["row"], dict(zip(names, m["values"], strict=True)),
+                frozenset(flagged.get(m["doc_id"], ())))
+    return out
+
+
 def read_workbook(path: Path, *, secret_for: Callable[[str], bytes | None]) -> ReviewedWorkbook:
     """Read a reviewed workbook: verify it, check locked cells, return what the reviewer did.
 
@@ -247,6 +284,17 @@ def read_workbook(path: Path, *, secret_for: Callable[[str], bytes | None]) -> R
     workbook of another run or not ours at all, :class:`WorkbookEditedError` when a cell
     that must keep its value changed, or one field was corrected differently in two places.
     Corrected values are returned in normalised string form but are NOT validated.
+    """
+    return read_workbook_records(path, secret_for=secret_for)[0]
+
+
+def read_workbook_records(
+    path: Path, *, secret_for: Callable[[str], bytes | None]
+) -> tuple[ReviewedWorkbook, dict[str, WrittenRecord]]:
+    """:func:`read_workbook`, plus every document as written (by doc id, in sheet order).
+
+    One pass over one file: the records come from the same verified meta as the
+    corrections, so they cannot belong to another version of the workbook.
     """
     path = Path(path)
     wb = _open(path)
@@ -273,4 +321,4 @@ def read_workbook(path: Path, *, secret_for: Callable[[str], bytes | None]) -> R
                        *(c for c in on_data if (c.doc_id, c.field) not in on_review)]
     log.info("read review workbook %s (run %s): %d corrections, %d confirmed, %d notes",
              path.name, out.run_id, len(out.corrections), len(out.confirmed), len(out.notes))
-    return out
+    return out, _written_records(payload)

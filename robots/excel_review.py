@@ -56,7 +56,7 @@ REVIEW_FIRST_ROW = REVIEW_HEADER_ROW + 1
 TIME_CELLS = {"start": "B6", "end": "B7", "minutes": "B8"}
 EDITABLE_COLUMNS = ("修正後の値", "確認済", "備考")
 COL = {h: i for i, h in enumerate(REVIEW_HEADERS, start=1)}
-IMAGE_MAX_W, IMAGE_MAX_H = 300, 60  # pixels shown in the sheet
+IMAGE_MAX_W, IMAGE_MAX_H = 420, 64  # pixels shown in the sheet
 
 _FILL_FLAG = PatternFill("solid", fgColor="FFF2CC")  # yellow: look at this
 _FILL_LOW = PatternFill("solid", fgColor="F8CBAD")  # orange: OCR was unsure (< 50 %)

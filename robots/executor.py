@@ -3,7 +3,8 @@
 Workers receive pickle-able contexts and return results; only the parent writes the run log
 and the outputs, so results are identical whichever executor ran them. A worker that dies
 (a native crash inside an OCR library) costs only the item it was on: the pool is rebuilt
-and the other items go on.
+and the other items go on. A dead worker breaks the whole pool, so the items that were in
+flight are retried one at a time first; only an item that kills a worker on its own is given up.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import logging.handlers
 import multiprocessing as mp
 import os
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -92,42 +94,74 @@ class ProcessExecutor(Executor):
                                                   respect_handler_level=False)
         listener.start()
         pending = list(items)
+        suspects: list[WorkItem] = []
         attempts: dict[int, int] = {}
         try:
-            while pending:
-                pending = yield from self._pool_round(mpctx, queue, scenario_name, ctx, pending,
-                                                      attempts)
+            while pending or suspects:
+                if suspects:
+                    suspects = yield from self._isolated_round(
+                        mpctx, queue, scenario_name, ctx, suspects, attempts)
+                else:
+                    pending, suspects = yield from self._pool_round(
+                        mpctx, queue, scenario_name, ctx, pending)
         finally:
             listener.stop()
 
-    def _pool_round(self, mpctx: Any, queue: Any, scenario_name: str, ctx: RunContext,
-                    items: list[WorkItem], attempts: dict[int, int]
-                    ) -> Iterator[ItemResult]:
-        """One pool's life; returns the items to retry after a worker crash."""
-        retry: list[WorkItem] = []
+    def _pool(self, mpctx: Any, queue: Any, scenario_name: str, ctx: RunContext,
+              workers: int) -> ProcessPoolExecutor:
         init: Callable[..., None] = _init_worker
-        with ProcessPoolExecutor(self.jobs, mp_context=mpctx, initializer=init,
-                                 initargs=(scenario_name, ctx, queue,
-                                           logging.getLogger().getEffectiveLevel())) as pool:
-            futures: dict[Future[ItemResult], WorkItem] = {pool.submit(_process, it): it
-                                                            for it in items}
-            while futures:
-                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+        return ProcessPoolExecutor(workers, mp_context=mpctx, initializer=init,
+                                   initargs=(scenario_name, ctx, queue,
+                                             logging.getLogger().getEffectiveLevel()))
+
+    def _pool_round(self, mpctx: Any, queue: Any, scenario_name: str, ctx: RunContext,
+                    items: list[WorkItem]
+                    ) -> Generator[ItemResult, None, tuple[list[WorkItem], list[WorkItem]]]:
+        """One pool's life; returns (items not started, suspects) after a worker crash.
+
+        At most ``jobs`` items are in flight, so that when a worker dies only those few are
+        suspects (a dead worker breaks the whole pool: every unfinished future fails alike).
+        """
+        todo = deque(items)
+        with self._pool(mpctx, queue, scenario_name, ctx, self.jobs) as pool:
+            running: dict[Future[ItemResult], WorkItem] = {}
+            while todo or running:
+                while todo and len(running) < self.jobs:
+                    item = todo.popleft()
+                    running[pool.submit(_process, item)] = item
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                    done, _ = wait(running)  # the pool is broken: everything ends now
+                suspects: list[WorkItem] = []
                 for fut in done:
-                    item = futures.pop(fut)
-                    try:
+                    item = running.pop(fut)
+                    if isinstance(fut.exception(), BrokenProcessPool):
+                        suspects.append(item)
+                    else:
                         yield fut.result()
-                    except BrokenProcessPool as exc:
-                        attempts[item.seq] = attempts.get(item.seq, 0) + 1
-                        if attempts[item.seq] > self.max_retries:
-                            log.error("item %s crashed its worker %d times; giving up",
-                                      item.seq, attempts[item.seq])
-                            yield _crash_result(item, exc)
-                        else:
-                            retry.append(item)
-        if retry:
-            log.warning("a worker process died; retrying %d item(s) in a new pool", len(retry))
-        return sorted(retry, key=lambda it: it.seq)
+                if suspects:
+                    log.warning("a worker process died; retrying %d item(s) one at a time",
+                                len(suspects))
+                    return list(todo), sorted(suspects, key=lambda it: it.seq)
+        return [], []
+
+    def _isolated_round(self, mpctx: Any, queue: Any, scenario_name: str, ctx: RunContext,
+                        items: list[WorkItem], attempts: dict[int, int]
+                        ) -> Generator[ItemResult, None, list[WorkItem]]:
+        """Suspects of a crash, alone in a one-worker pool: a crash now is the item's own."""
+        with self._pool(mpctx, queue, scenario_name, ctx, 1) as pool:
+            for i, item in enumerate(items):
+                try:
+                    yield pool.submit(_process, item).result()
+                except BrokenProcessPool as exc:
+                    attempts[item.seq] = attempts.get(item.seq, 0) + 1
+                    if attempts[item.seq] <= self.max_retries:
+                        return items[i:]
+                    log.error("item %s crashed its worker %d times; giving up",
+                              item.seq, attempts[item.seq])
+                    yield _crash_result(item, exc)
+                    return items[i + 1:]
+        return []
 
 
 class _ForwardHandler(logging.Handler):

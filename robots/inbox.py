@@ -85,47 +85,49 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _settled(path: Path, settle_seconds: float, now: float) -> bool:
-    """True when the file has not changed for ``settle_seconds`` and is not growing."""
+def _signature(path: Path) -> tuple[int, int, float] | None:
     try:
-        st1 = path.stat()
+        st = path.stat()
     except FileNotFoundError:
-        return False
-    if now - st1.st_mtime < settle_seconds:
-        return False
-    if settle_seconds > 0:
-        time.sleep(0.05)
-        try:
-            st2 = path.stat()
-        except FileNotFoundError:
-            return False
-        if (st2.st_size, st2.st_mtime_ns) != (st1.st_size, st1.st_mtime_ns):
-            return False
-    return True
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_mtime
 
 
 def list_inbox(inbox: Path, *, settle_seconds: float,
                now: float | None = None) -> tuple[list[Path], list[Path]]:
     """(ready files, files left for later). Folders and hidden files are not touched.
 
-    Every other file is returned as ready once it has settled, whatever its extension:
-    an unexpected file is quarantined with a reason by the runner, never skipped silently.
+    A file is ready when it has not changed for ``settle_seconds`` and is not growing (two
+    looks, 50 ms apart, taken once for the whole folder). Every other file is returned as
+    ready whatever its extension: an unexpected file is quarantined with a reason by the
+    runner, never skipped silently.
     """
     ready: list[Path] = []
     later: list[Path] = []
     if not inbox.is_dir():
         return ready, later
     now = time.time() if now is None else now
+    first: dict[Path, tuple[int, int, float]] = {}
     for p in sorted(inbox.iterdir(), key=lambda q: q.name):
         if not p.is_file() or p.name.startswith(_IGNORED_PREFIXES):
             continue
-        if p.name.lower().endswith(_IN_PROGRESS_SUFFIXES) or not _settled(p, settle_seconds, now):
-            later.append(p)
+        sig = _signature(p)
+        if sig is None:
             continue
-        ready.append(p)
+        if p.name.lower().endswith(_IN_PROGRESS_SUFFIXES) or now - sig[2] < settle_seconds:
+            later.append(p)
+        else:
+            first[p] = sig
+    if first and settle_seconds > 0:
+        time.sleep(0.05)
+    for p, sig in first.items():
+        again = _signature(p)
+        if again is None:
+            continue
+        (ready if again[:2] == sig[:2] else later).append(p)
     for p in later:
         log.info("left for the next run (still being written): %s", p.name)
-    return ready, later
+    return ready, sorted(later)
 
 
 def _unique(dest: Path) -> Path:

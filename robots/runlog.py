@@ -318,3 +318,48 @@ class RunLog:
     def events(self, run_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM events WHERE run_id = ? ORDER BY event_id",
                                     (run_id,)))
+
+    # -- reviews ------------------------------------------------------------------------------
+    def fields(self, run_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute(
+            "SELECT f.* FROM fields f JOIN documents d USING (doc_id) WHERE d.run_id = ? "
+            "ORDER BY f.doc_id, f.name", (run_id,)))
+
+    def imports(self, run_id: str) -> list[sqlite3.Row]:
+        return list(self.db.execute("SELECT * FROM imports WHERE run_id = ? ORDER BY import_id",
+                                    (run_id,)))
+
+    def record_import(self, run_id: str, *, workbook_sha256: str, who: str, at: str,
+                      review_minutes: float | None,
+                      corrections: Sequence[tuple[str, str, str, str, str]]) -> tuple[int, int]:
+        """Record one imported review workbook; returns (import id, fields confirmed as read).
+
+        ``corrections`` are (doc_id, field, source, OCR value, corrected value) in clear, so
+        that digesting stays in this module: only digests, lengths and edit distances are
+        stored. Each corrected field gets its final value; every other field of the run not
+        yet confirmed is confirmed as read. A correction back to a value an earlier import
+        set is on record already (unique index) and only becomes the final value again.
+        """
+        with self.atomic():
+            import_id = int(self.db.execute(
+                "INSERT INTO imports (run_id, workbook_sha256, who, at, review_minutes, "
+                "corrections) VALUES (?, ?, ?, ?, ?, ?)",
+                (run_id, workbook_sha256, who, at, review_minutes, len(corrections))
+            ).lastrowid or 0)
+            for doc_id, name, source, before, after in corrections:
+                digest, errors = self.digest(after), edit_distance(before, after)
+                self.db.execute(
+                    "INSERT OR IGNORE INTO corrections (run_id, doc_id, field, who, at, source, "
+                    "before_digest, after_digest, char_errors, import_id) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, doc_id, name, who, at, source, self.digest(before), digest,
+                     errors, import_id))
+                self.db.execute(
+                    "UPDATE fields SET final_digest = ?, final_len = ?, corrected = ?, "
+                    "char_errors = ?, confirmed_at = ? WHERE doc_id = ? AND name = ?",
+                    (digest, len(after), int(after != before), errors, at, doc_id, name))
+            confirmed = self.db.execute(
+                "UPDATE fields SET final_digest = ocr_digest, final_len = ocr_len, "
+                "confirmed_at = ? WHERE final_digest IS NULL AND doc_id IN "
+                "(SELECT doc_id FROM documents WHERE run_id = ?)", (at, run_id)).rowcount
+        return import_id, confirmed

@@ -59,6 +59,13 @@ _OUTCOME_JA = {
 }
 
 
+# Notes for files a crashed run had quarantined: its Japanese reason was never stored.
+_RECOVERED_JA = {"failed": "読み取りできませんでした（隔離）",
+                 "duplicate": _OUTCOME_JA[Outcome.DUPLICATE]}
+_RECOVERED_REASON_JA = ("前回の実行が途中で止まったため、詳しい理由は記録されていません。"
+                        "システム担当者が実行ログ（rpa runs show {run_id}）で確認できます。")
+
+
 @dataclass
 class RunSummary:
     """What a run did, for the CLI, the scheduler's e-mail and tests. No personal data."""
@@ -116,21 +123,40 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
         log.warning("run %s had not finished: marked aborted, %d file(s) back in the inbox",
                     run_id, len(back))
         recovered.append(run_id)
-    for run in runlog.runs(scenario=scenario, limit=50):
-        if run["status"] != "completed":
-            continue
-        run_id = run["run_id"]
-        partial = out_root / f"{run_id}.partial"
-        if partial.exists() and not (out_root / run_id).exists():
+    # Whatever is still in processing/ or half-written in out/ belongs to a run that is over.
+    for partial in sorted(out_root.glob("*.partial")):
+        run_id = partial.name.removesuffix(".partial")
+        run = runlog.run(run_id)
+        if run is not None and run["status"] == "completed" and not (out_root / run_id).exists():
             partial.rename(out_root / run_id)
-        for f in runlog.files(run_id):
-            src = paths.processing / run_id / f["source_name"]
-            if f["final_path"] and src.exists():
-                move_file(src, Path(f["final_path"]))
+        else:
+            shutil.rmtree(partial)
+    for folder in sorted(p for p in paths.processing.iterdir() if p.is_dir()):
+        run_id = folder.name
+        run = runlog.run(run_id)
+        if run is None or run["status"] != "completed":
+            back = recover_processing([folder], paths.inbox)
+            if back:
+                log.warning("%d file(s) of run %s put back in the inbox", len(back), run_id)
                 recovered.append(run_id)
-        leftover = paths.processing / run_id
-        if leftover.is_dir() and not any(leftover.iterdir()):
-            leftover.rmdir()
+            continue
+        finished = False
+        for f in runlog.files(run_id):
+            src = folder / f["source_name"]
+            if f["final_path"] and src.exists():
+                dest = move_file(src, Path(f["final_path"]))
+                if str(dest) != f["final_path"]:
+                    runlog.set_file_path(f["file_id"], str(dest))
+                if f["outcome"] != "processed":  # a quarantined file always has its note
+                    write_reason(dest, name=f["source_name"], run_id=run_id,
+                                 outcome_ja=_RECOVERED_JA.get(f["outcome"], f["outcome"]),
+                                 reason_ja=_RECOVERED_REASON_JA.format(run_id=run_id),
+                                 detail=f["reason_code"] or "")
+                finished = True
+        if finished:
+            recovered.append(run_id)
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
     return recovered
 
 
@@ -181,7 +207,11 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     results: list[ItemResult] = []
     seen: dict[str, str] = {}
     for seq, p in enumerate(ready, start=1):
-        c = claim(p, paths.processing, run_id)
+        try:
+            c = claim(p, paths.processing, run_id)
+        except FileNotFoundError:  # taken away by someone else since it was listed
+            log.info("%s disappeared from the inbox before it was claimed", p.name)
+            continue
         item = WorkItem(seq, c.path, c.name, c.sha256, c.size)
         earlier = runlog.processed_file(c.sha256)
         twin = seen.get(c.sha256)

@@ -29,7 +29,13 @@ from robots.excel import (
     read_workbook,
     write_workbook,
 )
-from robots.excel_review import REVIEW_FIRST_ROW, REVIEW_HEADER_ROW, TIME_CELLS
+from robots.excel_review import (
+    IMAGE_MAX_H,
+    IMAGE_MAX_W,
+    REVIEW_FIRST_ROW,
+    REVIEW_HEADER_ROW,
+    TIME_CELLS,
+)
 from robots.records import DocumentRecord
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -257,7 +263,7 @@ def test_crop_images_anchored_in_their_rows(workbook: Path) -> None:
         assert a._from.col == 4 and a.to.col == 4 and a._from.row == a.to.row
         w = (a.to.colOff - a._from.colOff) / 9525
         h = (a.to.rowOff - a._from.rowOff) / 9525
-        assert w <= 300 and h <= 60
+        assert w <= IMAGE_MAX_W and h <= IMAGE_MAX_H
         height_px = ws.row_dimensions[a._from.row + 1].height / 0.75
         assert height_px >= h + 4
 

@@ -14,15 +14,18 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from ocr.engines import engine_classes
 from ocr.errors import InputError
 from ocr.fields import MarkThresholds, ReadOptions
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.results import DocumentResult
 from ocr.templates import FormTemplate, TemplateLibrary
+from robots.config import Config
+from robots.errors import ConfigError
 from robots.excel import write_workbook
 from robots.outputs import write_form_csvs
 from robots.records import DocumentRecord
-from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem
+from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem, forms_dirs
 
 __all__ = ["Intake", "IntakeSettings", "build_records", "scenario"]
 
@@ -92,6 +95,26 @@ class Intake(Scenario):
 
     def __init__(self) -> None:
         self._reader: Reader | None = None
+
+    def settings(self, config: Config) -> BaseModel:
+        """``[scenarios.intake]``, the OCR engines and the form ids, checked before any work.
+
+        An unknown engine or form id would otherwise surface only once files are claimed
+        (engines start in the workers; a wrong id in ``forms`` rejects every page).
+        Loading the library here also stops a malformed template before any file moves.
+        """
+        settings: IntakeSettings = super().settings(config)  # type: ignore[assignment]
+        known = engine_classes()
+        problems = [f"ocr.engines: unknown OCR engine {n!r}; known engines: "
+                    f"{', '.join(sorted(known))}" for n in config.ocr.engines if n not in known]
+        problems += [f"ocr.engines: OCR engine {n!r} is not installed here; run `make setup`"
+                     for n in config.ocr.engines if n in known and not known[n].is_available()]
+        library = TemplateLibrary.from_dirs(forms_dirs(config))
+        problems += [f"scenarios.intake.forms: unknown form {f!r}; known forms: "
+                     f"{', '.join(library.ids)}" for f in settings.forms if f not in library]
+        if problems:
+            raise ConfigError(config.source or "config.toml", problems)
+        return settings
 
     def worker_init(self, ctx: RunContext) -> None:
         self._reader = reader_for(ctx)
