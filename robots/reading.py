@@ -1,0 +1,127 @@
+"""Reading scans into document records: the OCR step every scan-based scenario shares.
+
+Intake, paper deposit-inquiry replies and paper bid applications all go the same way: a
+claimed file is read page by page, pages are grouped into documents as their template says,
+and a file with any page that could not be read is quarantined whole (so that a rescan
+dropped later is not entered twice for the pages that did read). Scenarios call this; they
+do not re-implement it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from ocr.engines import engine_classes
+from ocr.errors import InputError
+from ocr.fields import MarkThresholds, ReadOptions
+from ocr.pipeline import PipelineOptions, Reader
+from ocr.results import DocumentResult
+from ocr.templates import FormTemplate, TemplateLibrary
+from robots.config import Config
+from robots.excel import write_workbook
+from robots.outputs import write_form_csvs
+from robots.records import DocumentRecord
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs
+
+__all__ = ["build_records", "check_ocr_config", "read_scan", "reader_for", "write_scan_outputs"]
+
+log = logging.getLogger(__name__)
+
+
+def check_ocr_config(config: Config, forms: Sequence[str] = ()) -> list[str]:
+    """Problems with ``[ocr]`` and a list of form ids, found before any file is claimed.
+
+    An unknown engine would otherwise surface only in the workers (every file quarantined),
+    a wrong form id would reject every page, and a malformed template must stop the run
+    before any file moves.
+    """
+    known = engine_classes()
+    problems = [f"ocr.engines: unknown OCR engine {n!r}; known engines: "
+                f"{', '.join(sorted(known))}" for n in config.ocr.engines if n not in known]
+    problems += [f"ocr.engines: OCR engine {n!r} is not installed here; run `make setup`"
+                 for n in config.ocr.engines if n in known and not known[n].is_available()]
+    library = TemplateLibrary.from_dirs(forms_dirs(config))
+    problems += [f"unknown form {f!r}; known forms: {', '.join(library.ids)}"
+                 for f in forms if f not in library]
+    return problems
+
+
+def reader_for(ctx: RunContext) -> Reader:
+    """An OCR reader configured from ``[ocr]``; built once per worker process."""
+    ocr = ctx.config.ocr
+    options = PipelineOptions(
+        engines=ocr.engines, tesseract_model=ocr.tesseract_model,
+        read=ReadOptions(min_confidence=dict(ocr.min_confidence),
+                         marks=MarkThresholds(on=ocr.mark_on, off=ocr.mark_off),
+                         denoise=ocr.denoise, today=ctx.today))
+    return Reader(TemplateLibrary.from_dirs(ctx.forms_dirs), options)
+
+
+def build_records(doc: DocumentResult, item: WorkItem, ctx: RunContext,
+                  library: TemplateLibrary, allowed: Sequence[str] = ()
+                  ) -> tuple[list[DocumentRecord], list[str]]:
+    """Group read pages into applications; returns (records, problems in Japanese)."""
+    records: list[DocumentRecord] = []
+    problems: list[str] = []
+    pages = list(doc.pages)
+    i = 0
+    while i < len(pages):
+        p = pages[i]
+        if p.error or p.form is None:
+            problems.append(f"{p.page}ページ目: {p.error_ja or '様式を判別できません'}")
+            i += 1
+            continue
+        if allowed and p.form not in allowed:
+            problems.append(f"{p.page}ページ目: この業務では扱わない様式です（{p.form}）")
+            i += 1
+            continue
+        template: FormTemplate = library.get(p.form)
+        n = template.form.pages_per_document
+        group = pages[i:i + n]
+        last = group[-1].page
+        records.append(DocumentRecord(
+            doc_id=f"{ctx.run_id}-{item.seq:03d}-{len(records) + 1:02d}",
+            form_id=p.form, source_file=item.name,
+            page=str(p.page) if n == 1 else f"{p.page}-{last}",
+            fields=p.fields, registration_score=p.registration_score,
+            timings_ms=dict(p.timings_ms)))
+        if len(group) < n:
+            problems.append(f"{p.page}ページ目から: {n}ページ組の様式ですがページが足りません")
+        i += n
+    return records, problems
+
+
+def read_scan(reader: Reader, item: WorkItem, ctx: RunContext,
+              allowed: Sequence[str] = ()) -> ItemResult:
+    """Read one claimed file into records, or say in Japanese why it is quarantined."""
+    try:
+        doc = reader.read_file(item.path)
+    except InputError as exc:
+        return ItemResult(item, Outcome.REJECTED, reason_code=type(exc).__name__,
+                          reason_ja=exc.reason_ja,
+                          detail=str(exc).replace(str(item.path), item.name))
+    records, problems = build_records(doc, item, ctx, reader.library, allowed)
+    timings = {"pages": float(len(doc.pages))}
+    if problems:
+        return ItemResult(item, Outcome.REJECTED, pages=len(doc.pages),
+                          reason_code="page_not_recognised", reason_ja="／".join(problems),
+                          detail=f"{len(problems)} page(s) not recognised", timings_ms=timings)
+    if not records:
+        return ItemResult(item, Outcome.REJECTED, pages=len(doc.pages), reason_code="empty",
+                          reason_ja="読み取る様式のページがありませんでした。")
+    outcome = Outcome.NEEDS_REVIEW if any(r.needs_review for r in records) else Outcome.OK
+    return ItemResult(item, outcome, records, pages=len(doc.pages), timings_ms=timings)
+
+
+def write_scan_outputs(records: Sequence[DocumentRecord], ctx: RunContext, out_dir: Path, *,
+                       workbook_name: str, scenario: str) -> list[Path]:
+    """The review workbook (data sheets + 確認シート) and one CSV per form, for ``records``."""
+    library = TemplateLibrary.from_dirs(ctx.forms_dirs)
+    templates: dict[str, FormTemplate] = {r.form_id: library.get(r.form_id) for r in records}
+    workbook = out_dir / f"{workbook_name}_{ctx.run_id}.xlsx"
+    write_workbook(workbook, run_id=ctx.run_id, scenario=scenario, templates=templates,
+                   records=list(records), secret=ctx.secret, created=datetime.now())
+    return [workbook, *write_form_csvs(out_dir, templates, records, ctx.config.csv)]
