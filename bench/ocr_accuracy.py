@@ -80,14 +80,20 @@ def _read(task: tuple[str, str, int]) -> tuple[int, dict[str, Tally], float, int
     pages_truth = truth.get("pages", [truth])
     reader = _READER["r"]
     t0 = time.perf_counter()
-    doc = reader.read_file(scan)
+    try:
+        doc = reader.read_file(scan)
+    except Exception as exc:  # a crash is a finding, not the end of the benchmark
+        print(f"ERROR reading {Path(scan).name}: {type(exc).__name__}: {exc}", flush=True)
+        doc = None
     dt = time.perf_counter() - t0
     tallies: dict[str, Tally] = defaultdict(Tally)
     n_fields = 0
     unregistered = 0
-    for page, pt in zip(doc.pages, pages_truth, strict=True):
+    pages = doc.pages if doc is not None else [None] * len(pages_truth)
+    for page, pt in zip(pages, pages_truth, strict=True):
         template = reader.library.get(pt["form"])
-        got = {f.name: f for f in page.fields} if page.form == pt["form"] else {}
+        got = ({f.name: f for f in page.fields}
+               if page is not None and page.form == pt["form"] else {})
         if not got:
             unregistered += 1
         for spec in template.fields:

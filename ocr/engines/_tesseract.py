@@ -87,6 +87,7 @@ def prepare(image: np.ndarray, vertical: bool) -> np.ndarray:
     if ink.size:
         size = int(ink[-1] - ink[0] + 1)
         f = TEXT_HEIGHT / size if not vertical else TEXT_HEIGHT * 1.2 / gray.shape[1]
+        f = min(4.0, max(0.25, f))  # a stray line must not shrink the crop to nothing
         if abs(f - 1.0) > 0.05:
             gray = cv2.resize(gray, None, fx=f, fy=f,
                               interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
@@ -144,11 +145,17 @@ class TesseractEngine:
         api = self._api(hints.vertical)
         gray = np.ascontiguousarray(prepare(image, hints.vertical))
         h, w = gray.shape
+        if h < 4 or w < 4:
+            return EngineReading(self.name, "", 0.0)
         api.SetImageBytes(gray.tobytes(), w, h, 1, w)
         api.SetSourceResolution(round(hints.dpi))
         wl = _WHITELIST.get(hints.field_type, "") if self.model == "fast" else ""
         api.SetVariable("tessedit_char_whitelist", hints.charset or wl)
-        text = api.GetUTF8Text().strip()
+        try:
+            text = api.GetUTF8Text().strip()
+        except RuntimeError:  # Tesseract found nothing it could segment: no reading, not a crash
+            log.debug("tesseract could not segment a %dx%d crop", w, h)
+            return EngineReading(self.name, "", 0.0)
         confs = [c for c in api.AllWordConfidences() if c >= 0]
         conf = (min(confs) / 100.0) if confs else 0.0
         return EngineReading(self.name, text, conf)
