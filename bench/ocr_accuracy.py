@@ -67,9 +67,11 @@ class Tally:
         self.examples += other.examples[: max(0, 8 - len(self.examples))]
 
 
-def _init(engines: tuple[str, ...], model: str, denoise: str) -> None:
+def _init(engines: tuple[str, ...], model: str, denoise: str, denoise_above: float,
+          length_check: bool) -> None:
     options = PipelineOptions(engines=engines, tesseract_model=model,
-                              read=ReadOptions(denoise=denoise, keep_crops="none",
+                              read=ReadOptions(denoise=denoise, denoise_above=denoise_above,
+                                               length_check=length_check, keep_crops="none",
                                                today=SAMPLE_TODAY))
     _READER["r"] = Reader(TemplateLibrary.from_dirs(FORMS_DIRS), options)
 
@@ -116,6 +118,8 @@ def main() -> None:
     ap.add_argument("--engines", default="tesseract,rapidocr")
     ap.add_argument("--tesseract-model", default="fast", choices=["fast", "standard"])
     ap.add_argument("--denoise", default="auto", choices=["auto", "always", "never"])
+    ap.add_argument("--denoise-above", type=float, default=9.0)
+    ap.add_argument("--no-length-check", action="store_true")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--json", type=Path, help="also write the figures to this file")
     ap.add_argument("--examples", action="store_true", help="print silent errors")
@@ -138,7 +142,8 @@ def main() -> None:
         t0 = time.perf_counter()
         ctx = mp.get_context("spawn")
         with ctx.Pool(args.jobs, initializer=_init,
-                      initargs=(engines, args.tesseract_model, args.denoise)) as pool:
+                      initargs=(engines, args.tesseract_model, args.denoise,
+                                args.denoise_above, not args.no_length_check)) as pool:
             results = pool.map(_read, tasks, chunksize=1)
         wall = time.perf_counter() - t0
 

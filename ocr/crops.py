@@ -14,7 +14,7 @@ import numpy as np
 
 from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
 
-__all__ = ["Crop", "compact_comb", "cut_field"]
+__all__ = ["Crop", "compact_comb", "cut_field", "inked_cells"]
 
 _MIN_AREA = 10  # px at 300 dpi: smaller blobs are never writing
 _BIG_AREA = 50  # px at 300 dpi: a blob at least this big is writing, not dust
@@ -27,6 +27,10 @@ class Crop:
     image: np.ndarray
     has_ink: bool
     noise: float
+    # How long the writing is, in line heights, not counting wide gaps (spaces between words);
+    # None for comb fields, whose measure is the number of cells written in.
+    text_em: float | None = None
+    cells: int | None = None
 
 
 def _writing(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -62,16 +66,19 @@ def _writing(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
 
 
 def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
-              denoise: str = "auto") -> Crop:
+              denoise: str = "auto", denoise_above: float = 9.0) -> Crop:
     """Clean ``sub`` (a copy of the field's box on the page); ``printed`` is the blank's ink."""
     if printed.any():
         # Erase the form's own printing with a margin for the registration error.
         sub[cv2.dilate(printed.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0] = 255
     noise = estimate_noise(sub)
-    if denoise == "always" or (denoise == "auto" and crop_needs_cleaning(noise)):
+    if denoise == "always" or (denoise == "auto"
+                               and crop_needs_cleaning(noise, threshold=denoise_above)):
         sub = denoise_crop(sub)
     bg = float(np.percentile(sub, 90))
-    ink = (sub < min(bg - max(40.0, 3.5 * noise), 190.0)).astype(np.uint8)
+    # Relative to the paper, never a fixed grey: faded print on a bright scan can be lighter
+    # than 190, and a fixed cap once cut the last, faintest character off a name.
+    ink = (sub < bg - max(40.0, 3.5 * noise)).astype(np.uint8)
     labels, stats, keep = _writing(ink)
     if not keep:
         return Crop(sub, False, noise)
@@ -81,12 +88,41 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     ys = [stats[i, 1] for i in keep] + [stats[i, 1] + stats[i, 3] for i in keep]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
     pad = max(8, (y1 - y0) // 3)
+    text_em = cells = None
     if comb > 1:
         tight = compact_comb(sub, stats, keep, comb, (y0, y1), gap=pad)
+        cells = inked_cells(sub.shape[1], stats, keep, comb)
     else:
         tight = sub[y0:y1, x0:x1]
+        text_em = _extent_em(stats, keep, y1 - y0)
     tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return Crop(tight, True, noise)
+    return Crop(tight, True, noise, text_em, cells)
+
+
+def _extent_em(stats: np.ndarray, keep: list[int], line_h: int) -> float:
+    """Width of the writing in line heights, wide gaps (word spaces) left out.
+
+    Japanese characters are about one line height wide, so this says roughly how many
+    characters were written; a reading much shorter than that has lost some.
+    """
+    if line_h <= 0:
+        return 0.0
+    spans = sorted((int(stats[i, 0]), int(stats[i, 0] + stats[i, 2])) for i in keep)
+    total, (a, b) = 0, spans[0]
+    for lo, hi in spans[1:]:
+        if lo - b > 0.6 * line_h:  # a space between words: not writing
+            total += b - a
+            a, b = lo, hi
+        else:
+            b = max(b, hi)
+    total += b - a
+    return total / line_h
+
+
+def inked_cells(width: int, stats: np.ndarray, keep: list[int], cells: int) -> int:
+    """How many cells of a comb field hold writing."""
+    cell_w = width / cells
+    return len({min(cells - 1, int((stats[i, 0] + stats[i, 2] / 2) // cell_w)) for i in keep})
 
 
 def compact_comb(sub: np.ndarray, stats: np.ndarray, keep: list[int], cells: int,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -59,7 +60,9 @@ class ReadOptions:
 
     min_confidence: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIN_CONFIDENCE)
     marks: MarkThresholds = MarkThresholds()
-    denoise: str = "auto"  # auto | always | never
+    denoise: str = "never"  # auto | always | never (measured: cleaning hurt, docs/engines.md)
+    denoise_above: float = 9.0  # noise sigma (grey levels) from which "auto" cleans a crop
+    length_check: bool = True  # flag readings much shorter or longer than the writing
     keep_crops: str = "flagged"  # flagged | all | none
     today: date | None = None
 
@@ -163,7 +166,8 @@ class FieldReader:
         rect = _rect(f.box, self.dpi, 0.45, page.shape)
         x, y, w, h = rect
         crop = cut_field(page[y:y + h, x:x + w].copy(), blank[y:y + h, x:x + w] < 200,
-                         comb=f.comb, denoise=self.options.denoise)
+                         comb=f.comb, denoise=self.options.denoise,
+                         denoise_above=self.options.denoise_above)
         return crop, rect
 
     def _read_text(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
@@ -174,7 +178,12 @@ class FieldReader:
                                [], rect)
         hints = ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi)
         readings = [e.recognize(crop.image, hints) for e in self.engines]
-        return self._decide(f, readings, rect)
+        result = self._decide(f, readings, rect)
+        if self.options.length_check:
+            mismatch = length_mismatch(f, result.raw, crop)
+            if mismatch:
+                result.reasons = _unique([*result.reasons, reason("length_mismatch", mismatch)])
+        return result
 
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:
@@ -283,6 +292,36 @@ class FieldReader:
         for r in results:
             if mode == "all" or r.flagged:
                 r.crop_png = crop_png(page, r.box_px)
+
+
+def _em(ch: str) -> float:
+    """Printed width of a character in line heights (Japanese is full width, Latin about half)."""
+    if unicodedata.east_asian_width(ch) in "WFA":
+        return 1.0
+    return 0.3 if ch in ".,:;'`-_" else 0.55
+
+
+def length_mismatch(f: FieldSpec, raw: str, crop: Crop) -> str:
+    """Why a reading cannot be the whole writing, or "" when its length is plausible.
+
+    Both recognisers sometimes drop a faint last character *together*; agreement cannot
+    catch that, but the writing's own length can: a comb field must have one character per
+    cell written in, and a line of text about as many characters as it is line heights long.
+    """
+    text = "".join(raw.split())
+    if not text:
+        return ""
+    if crop.cells is not None:
+        n = sum(ch.isdigit() or unicodedata.category(ch).startswith("L") for ch in text)
+        return "" if n == crop.cells else f"{crop.cells}マスに{n}文字"
+    if crop.text_em is None or f.type in (FieldType.DATE, FieldType.AMOUNT, FieldType.PHONE):
+        return ""  # numbers and punctuation vary too much in width to judge
+    read = sum(_em(ch) for ch in text)
+    if read < 0.75 * crop.text_em - 0.6:
+        return "読取結果が記入より短い"
+    if read > 1.35 * crop.text_em + 1.0:
+        return "読取結果が記入より長い"
+    return ""
 
 
 def _mark_confidence(ratio: float, th: MarkThresholds) -> float:
