@@ -11,10 +11,11 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-ipaexfont \
 	libtesseract-dev libleptonica-dev pkg-config g++ python3-venv python3-dev \
 	jbig2dec
-# Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write).
-TEST_PACKAGES := libreoffice-calc-nogui
+# Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write)
+# and a real browser (Chromium renders the evaluation report's HTML page).
+TEST_PACKAGES := libreoffice-calc-nogui chromium
 
-.PHONY: setup demo test lint bench clean system system-test samples forms
+.PHONY: setup demo test lint bench bench-faults clean system system-test samples forms
 
 setup: system $(STAMP)
 
@@ -45,6 +46,11 @@ lint: $(STAMP)
 bench: setup
 	OMP_THREAD_LIMIT=1 $(BIN)/python bench/ocr_accuracy.py
 
+# The long variants of the crash and fuzz tests of `make test` (figures in the README).
+bench-faults: $(STAMP)
+	OMP_THREAD_LIMIT=1 $(BIN)/python bench/crash_kills.py --rounds 200
+	OMP_THREAD_LIMIT=1 $(BIN)/python bench/fuzz_inbox.py --bad 2000 --good 100
+
 clean:
 	rm -rf $(VENV) demo .pytest_cache
 
@@ -56,7 +62,12 @@ samples: $(STAMP)
 	$(BIN)/rpa samples generate --form juminhyo_request --count 3 --seed 13 --degrade 0 --format tiff --pages-per-file 3 --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form bid_qualification --count 1 --seed 15 --degrade 1 --format tiff --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form deposit_reply --count 1 --seed 16 --degrade 2 --format pdf --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form koza_furikae --count 1 --seed 17 --degrade 1 --format tiff --out samples/inbox/intake
 	head -c 3000 samples/inbox/intake/juminhyo_request-s11-0000.pdf > samples/inbox/intake/broken_scan.pdf
+	rm -rf samples/inbox/deposit_inquiry samples/data/deposit_inquiry
+	$(BIN)/rpa samples scenario deposit_inquiry --count 30 --seed 26 --out samples
+	rm -rf samples/inbox/contracts samples/data/contracts
+	$(BIN)/rpa samples scenario contracts --count 160 --seed 27 --out samples
 
 # Blank forms beside their templates, rendered from the TOML at 300 dpi (registration uses them).
 forms: $(STAMP)

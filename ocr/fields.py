@@ -19,8 +19,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from ocr.calibration import Calibration, MarkRule, load_calibration
 from ocr.crops import Crop, cut_field
+from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
+from ocr.handwriting import HandReader, manual_result
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -37,6 +40,9 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MM = 1 / 25.4
+# Grey levels below the paper from which a pixel counts as a mark's ink (after smoothing).
+MARK_DARK = 40.0
+MARK_BAND = 11  # px masked around the blank's printing (its edges spread on blurred scans)
 
 # Below these combined confidences a field is flagged even when the engines agree.
 DEFAULT_MIN_CONFIDENCE: dict[str, float] = {
@@ -46,25 +52,38 @@ DEFAULT_MIN_CONFIDENCE: dict[str, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MarkThresholds:
-    """Share of a mark box covered by added ink: above ``on`` marked, below ``off`` empty."""
-
-    on: float = 0.03
-    off: float = 0.01
+MarkThresholds = MarkRule  # share of a mark box covered by added ink: ``on`` / ``off``
 
 
 @dataclass(frozen=True)
 class ReadOptions:
-    """How fields are read; pickle-able so worker processes can receive it."""
+    """How fields are read; pickle-able so worker processes can receive it.
+
+    ``calibration`` holds the calibrated thresholds (default: ``ocr/calibration.toml``);
+    ``marks`` overrides its checkbox thresholds; ``double_entry`` names field types staff
+    key in without seeing the OCR value (a template's ``review`` key decides per field).
+    """
 
     min_confidence: Mapping[str, float] = field(default_factory=lambda: DEFAULT_MIN_CONFIDENCE)
-    marks: MarkThresholds = MarkThresholds()
+    marks: MarkThresholds | None = None
     denoise: str = "never"  # auto | always | never (measured: cleaning hurt, docs/engines.md)
     denoise_above: float = 9.0  # noise sigma (grey levels) from which "auto" cleans a crop
     length_check: bool = True  # flag readings much shorter or longer than the writing
     keep_crops: str = "flagged"  # flagged | all | none
     today: date | None = None
+    calibration: Calibration = field(default_factory=load_calibration)
+    double_entry: frozenset[str] = frozenset()
+    second_opinion: str = "auto"  # RapidOCR on handwritten digits: auto | always | never
+    keep_signals: bool = False  # keep what the decision saw (bench/calibrate.py)
+
+    @property
+    def box_marks(self) -> MarkRule:
+        return self.marks or self.calibration.box_marks
+
+    def double_entered(self, f: FieldSpec) -> bool:
+        if f.review != "auto":
+            return f.review == "double_entry"
+        return not f.is_mark and f.type.value in self.double_entry
 
     def threshold(self, f: FieldSpec) -> float:
         if f.min_confidence is not None:
@@ -123,18 +142,29 @@ class FieldReader:
         self.engines = list(engines)
         self.options = options or ReadOptions()
         self.dpi = dpi
+        self.hand = HandReader(self.engines, dpi, second_opinion=self.options.second_opinion,
+                               keep_signals=self.options.keep_signals,
+                               denoise=self.options.denoise)
 
     # -- public -----------------------------------------------------------------------------
     def read_page(self, template: FormTemplate, page: np.ndarray,
                   blank: np.ndarray) -> list[FieldResult]:
         """Every field of ``template`` on the registered ``page``; cross-checks applied."""
         results: list[FieldResult] = []
+        cal, today = self.options.calibration, self.options.today
         for f in template.fields:
             if f.is_mark:
                 results.append(self._read_mark(f, page, blank))
+            elif f.manual:
+                results.append(manual_result(f, _rect(f.box, self.dpi, 0.45, page.shape)))
+            elif f.hand_digits:
+                results.append(self.hand.read_digits(
+                    f, page, blank, _rect(f.box, self.dpi, 0.45, page.shape),
+                    cal.digit_rule(f.type.value), today))
             else:
                 results.append(self._read_text(f, page, blank))
         self._cross_check(template, results)
+        self._double_entry(template, results)
         self._attach_crops(results, page)
         return results
 
@@ -159,6 +189,7 @@ class FieldReader:
             results.append(FieldResult(f.name, f.label, f.type.value, raw, v.value, 1.0,
                                        list(v.reasons)))
         self._cross_check(template, results)
+        self._double_entry(template, results)
         return results
 
     # -- text fields -------------------------------------------------------------------------
@@ -188,53 +219,42 @@ class FieldReader:
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:
         """Combine the recognisers' readings into one value, confidence and reasons."""
-        today = self.options.today
-        checked = [(r, validate_value(f, r.text, today=today)) for r in readings]
-        values = {v.value for _, v in checked}
-        reasons: list[Reason] = []
-        if len(checked) > 1 and len(values) == 1:
-            r, v = checked[-1]
-            miss = 1.0
-            for rr, _ in checked:
-                miss *= 1.0 - min(max(rr.confidence, 0.0), 1.0)
-            conf = 1.0 - miss
-        else:
-            # Prefer a reading that validates; among those, the more confident one. The
-            # later engine in the list wins ties (RapidOCR is listed last: fewer errors).
-            def rank(item: tuple[EngineReading, object]) -> tuple[int, float]:
-                rr, vv = item
-                return (0 if vv.reasons else 1, rr.confidence)  # type: ignore[attr-defined]
-            r, v = max(reversed(checked), key=rank)
-            conf = r.confidence if len(checked) == 1 else r.confidence * 0.5
-            if len(checked) > 1:
-                reasons.append(reason("engines_disagree"))
-        reasons.extend(v.reasons)
-        if not any(rr.text.strip() for rr, _ in checked):
-            reasons.append(reason("ink_not_read"))
-        if conf < self.options.threshold(f) and not any(
-                x.code == "engines_disagree" for x in reasons):
-            reasons.append(reason("low_confidence", f"{conf:.2f}"))
-        return FieldResult(f.name, f.label, f.type.value, r.text, v.value, conf,
-                           _unique(reasons), readings, rect)
+        sig = text_signals(f, readings, self.options.today)
+        rule = self.options.calibration.text_rule(f.type.value)
+        d = decide_text(sig, rule, self.options.threshold(f))
+        result = FieldResult(f.name, f.label, f.type.value, d.raw, d.value, d.confidence,
+                             d.reasons, readings, rect)
+        if self.options.keep_signals:
+            result.signals = sig
+        return result
 
     # -- marks -------------------------------------------------------------------------------
     def _mark_ratio(self, box: tuple[float, float, float, float], page: np.ndarray,
-                    blank: np.ndarray) -> float:
+                    blank: np.ndarray, ring_mm: float = 1.4) -> float:
         """Share of the box (and a ring just around it) covered by strokes the blank lacks.
 
         Only blobs that span a good part of the box count: a tick, a cross, a fill or a circle
-        does; a speck of dust or toner does not, however dark it is.
+        does; a speck of dust or toner does not, however dark it is. A circled printed word
+        is measured with a wider ring (``ring_mm``): the ○ runs around the word, not in it.
         """
         x, y, w, h = box
-        rect = _rect((x - 1.4, y - 1.4, w + 2.8, h + 2.8), self.dpi, 0.0, page.shape)
+        r = ring_mm
+        dy, dx = self._local_offset(box, r, page, blank)
+        rect = _rect((x - r, y - r, w + 2 * r, h + 2 * r), self.dpi, 0.0, page.shape)
         rx, ry, rw, rh = rect
-        sub = page[ry:ry + rh, rx:rx + rw]
+        sx, sy = min(max(rx + dx, 0), page.shape[1] - rw), min(max(ry + dy, 0), page.shape[0] - rh)
+        # Smoothed first: on a noisy scan a faint pen circle falls apart into specks that
+        # each span too little to count (measured on handwritten marks, bench/calibrate.py).
+        sub = cv2.GaussianBlur(page[sy:sy + rh, sx:sx + rw], (0, 0), 1.0)
+        # Ink is what is darker than this scan's paper, without a fixed grey cap: on a faded
+        # scan a light pen circle stays above any cap (measured: 0.014 ink share with a cap
+        # at grey 200, 0.048 without, against ≤ 0.011 for empty boxes).
+        dark = sub < float(np.percentile(sub, 90)) - MARK_DARK
         printed = blank[ry:ry + rh, rx:rx + rw] < 200
         # A wide band around the printed box: on blurred, noisy scans its edges spread, and a
         # fragment of box edge spans the box like a stroke (11 px measured best, see docs).
-        mask = cv2.dilate(printed.astype(np.uint8), np.ones((11, 11), np.uint8)) == 0
-        bg = float(np.percentile(sub, 90))
-        ink = ((sub < min(bg - 50.0, 180.0)) & mask).astype(np.uint8)
+        mask = cv2.dilate(printed.astype(np.uint8), np.ones((MARK_BAND,) * 2, np.uint8)) == 0
+        ink = (dark & mask).astype(np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
         span = 0.3 * _px(min(w, h), self.dpi)
         strokes = [i for i in range(1, n)
@@ -242,8 +262,37 @@ class FieldReader:
         covered = int(stats[strokes, cv2.CC_STAT_AREA].sum()) if strokes else 0
         return covered / max(1, int(mask.sum()))
 
+    def _local_offset(self, box: tuple[float, float, float, float], ring: float,
+                      page: np.ndarray, blank: np.ndarray) -> tuple[int, int]:
+        """Where the printed box really is on the scan, relative to the template (dy, dx px).
+
+        A page registered a millimetre off at one spot (heavy skew, a 180° turn) would show
+        its own box edges as strokes in an empty box and hide the mark beside them
+        (measured: ink shares of 0.1-0.2 in empty boxes on such pages): the blank's printing
+        is matched against the scan's dark pixels within ±1.5 mm.
+        """
+        reach = _px(1.5, self.dpi)
+        x, y, w, h = box
+        rx, ry, rw, rh = _rect((x - ring, y - ring, w + 2 * ring, h + 2 * ring), self.dpi, 0.0,
+                               page.shape)
+        if ry < reach or rx < reach or ry + rh + reach > page.shape[0] \
+                or rx + rw + reach > page.shape[1]:
+            return 0, 0
+        printed = (blank[ry:ry + rh, rx:rx + rw] < 200).astype(np.float32)
+        if printed.sum() < 10:
+            return 0, 0
+        area = cv2.GaussianBlur(page[ry - reach:ry + rh + reach, rx - reach:rx + rw + reach],
+                                (0, 0), 1.0)
+        dark = (area < min(float(np.percentile(area, 90)) - 50.0, 180.0)).astype(np.float32)
+        score = cv2.matchTemplate(dark, printed, cv2.TM_CCORR)
+        iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
+        if score[iy, ix] <= score[reach, reach] * 1.05:  # not clearly better: trust registration
+            return 0, 0
+        return int(iy) - reach, int(ix) - reach
+
     def _read_mark(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
-        th = self.options.marks
+        circled = f.options_style == "circle"
+        th = self.options.calibration.circle_marks if circled else self.options.box_marks
         rect = _rect(f.box, self.dpi, 0.0, page.shape)
         reasons: list[Reason] = []
         if f.type is FieldType.CHECKBOX:
@@ -253,7 +302,8 @@ class FieldReader:
                 reasons.append(reason("ambiguous_mark", f"{ratio:.3f}"))
             conf = _mark_confidence(ratio, th)
         else:
-            ratios = [self._mark_ratio(o.box, page, blank) for o in f.options]
+            ring = 2.6 if circled else 1.4
+            ratios = [self._mark_ratio(o.box, page, blank, ring) for o in f.options]
             marked = [o.label for o, r in zip(f.options, ratios, strict=True) if r >= th.on]
             unsure = [o.label for o, r in zip(f.options, ratios, strict=True) if th.off < r < th.on]
             raw = marked[0] if len(marked) == 1 else ""
@@ -265,8 +315,11 @@ class FieldReader:
             conf = min(_mark_confidence(r, th) for r in ratios)
         v = validate_value(f, raw, today=self.options.today)
         reasons.extend(v.reasons)
-        return FieldResult(f.name, f.label, f.type.value, raw, v.value, conf, _unique(reasons),
-                           [EngineReading("marks", raw, conf)], rect)
+        result = FieldResult(f.name, f.label, f.type.value, raw, v.value, conf,
+                             _unique(reasons), [EngineReading("marks", raw, conf)], rect)
+        if self.options.keep_signals:
+            result.signals = ratios if f.type is FieldType.CHOICE else [ratio]
+        return result
 
     @staticmethod
     def _text_mark(f: FieldSpec, raw: str) -> str:
@@ -284,6 +337,13 @@ class FieldReader:
             for r in results:
                 if r.name == name:
                     r.reasons = _unique(r.reasons + list(extra))
+
+    def _double_entry(self, template: FormTemplate, results: list[FieldResult]) -> None:
+        """Fields staff key in blind (ベリファイ): every one goes to the correction sheet."""
+        for r in results:
+            f = template.by_name[r.name]
+            if self.options.double_entered(f) and not f.manual:
+                r.reasons = _unique([*r.reasons, reason("double_entry")])
 
     def _attach_crops(self, results: list[FieldResult], page: np.ndarray) -> None:
         mode = self.options.keep_crops

@@ -35,6 +35,11 @@ REASON_MESSAGES: dict[str, str] = {
     "variant_kanji": "異体字の可能性（髙・﨑など、原本で字形を確認）",
     "not_encodable": "CP932（シフトJIS）で表せない文字がある",
     "text_layer": "PDFの文字情報から取得（OCRなし）",
+    "manual_keying": "手書きの文字のため手入力してください",
+    "digit_unclear": "手書き数字の判読に自信がない枠がある",
+    "digit_corrected": "訂正・二重記入の可能性がある枠がある（原本で確認）",
+    "digit_gap": "記入された数字の間に空欄の枠がある",
+    "double_entry": "ベリファイ入力の対象（画像を見て値を入力してください）",
 }
 
 

@@ -185,15 +185,20 @@ def _draw_field_frame(c: Canvas, f: FieldSpec, font: Path) -> None:
     c.rect(f.box)
     if f.type is FieldType.CHOICE:
         for o in f.options:
-            c.rect(o.box)
             x, y, w, h = o.box
+            if f.options_style == "circle":  # a printed word the filler circles
+                c.text((x + w / 2, y + h / 2), o.label, 3.6, font, anchor="mm")
+                continue
+            c.rect(o.box)
             c.text((x + w + 1.0, y + h / 2), o.label, 3.2, font, anchor="lm")
         return
     if f.comb > 1:
         x, y, w, h = f.box
         cell = w / f.comb
+        # boxes for handwriting are closed (one digit each); typed combs only tick the gaps
+        top, width = (y, LINE_MM) if f.handwritten else (y + h * 0.25, THIN_MM)
         for i in range(1, f.comb):
-            c.line((x + i * cell, y + h * 0.25), (x + i * cell, y + h), THIN_MM)
+            c.line((x + i * cell, top), (x + i * cell, y + h), width)
 
 
 def render_blank(template: FormTemplate, dpi: float = 300) -> np.ndarray:
@@ -261,7 +266,8 @@ def draw_value(c: Canvas, f: FieldSpec, value: str, font: Path, *, size_mm: floa
     if f.type is FieldType.CHOICE:
         for o in f.options:
             if o.label == value:
-                _draw_mark(c, o.box, mark, ink)
+                style = MarkStyle("circle") if f.options_style == "circle" else mark
+                _draw_mark(c, o.box, style, ink)
         return
     if not value:
         return

@@ -37,6 +37,7 @@ class FieldResult:
     readings: list[EngineReading] = field(default_factory=list)
     box_px: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h on the registered page
     crop_png: bytes | None = None  # the field as scanned, kept for fields a reviewer must see
+    signals: Any = None  # what the flag decision saw (ocr.decide), kept only for calibration
 
     @property
     def flagged(self) -> bool:

@@ -24,6 +24,8 @@ from ocr.errors import TemplateError, UnknownFormError
 
 __all__ = [
     "CHECK_KINDS",
+    "DIGIT_TYPES",
+    "ERAS",
     "MARK_TYPES",
     "PAGE_SIZES_MM",
     "ChoiceOption",
@@ -82,6 +84,11 @@ _DIGIT_LIKE = frozenset(
     }
 )
 
+# Types whose value is written as digits: handwritten, they are read box by box (ocr.digits).
+DIGIT_TYPES = _DIGIT_LIKE | {FieldType.DATE}
+# Eras a boxed date may be written in (two boxes each for year, month and day).
+ERAS = ("令和", "平成", "昭和")
+
 # Cross-field checks and the field types each role must have.
 CHECK_KINDS: dict[str, dict[str, frozenset[FieldType]]] = {
     "postal_address": {
@@ -136,6 +143,26 @@ class FieldSpec(_Model):
     # "past": a date after today is flagged (birth, application dates); "any": validity ends
     date_range: Literal["past", "any"] = "past"
     min_confidence: float | None = Field(default=None, ge=0, le=1)
+    # Filled in by hand: digits (with `comb`) are read box by box by the digit model; text
+    # and kana are not OCR'd at all but keyed in by staff (reason manual_keying).
+    handwritten: bool = False
+    # "double_entry": staff key the value without seeing the OCR value (ベリファイ); "auto":
+    # as [ocr] double_entry in config says for the type; "flagged": only when flagged.
+    review: Literal["auto", "double_entry", "flagged"] = "auto"
+    # Choice fields: "box" = a box to tick before each option; "circle" = the filler draws a
+    # ○ around the printed option (its `box` is then the printed word's box).
+    options_style: Literal["box", "circle"] = "box"
+    era: str = ""  # a boxed date: 6 boxes YYMMDD in this era; none: 8 boxes YYYYMMDD
+
+    @property
+    def manual(self) -> bool:
+        """Handwritten words (names, kana, addresses): keyed in by staff, never OCR'd."""
+        return self.handwritten and self.type in (FieldType.TEXT, FieldType.KANA)
+
+    @property
+    def hand_digits(self) -> bool:
+        """Handwritten digits in boxes: read by the digit model."""
+        return self.handwritten and self.type in DIGIT_TYPES
 
     @property
     def is_mark(self) -> bool:
@@ -160,7 +187,7 @@ class FieldSpec(_Model):
             problems.append("options are only for type 'choice'")
         if self.allowed and self.type is not FieldType.TEXT:
             problems.append("allowed values are only for type 'text'")
-        if self.comb and self.type not in _DIGIT_LIKE | {FieldType.KANA, FieldType.TEXT}:
+        if self.comb and self.type not in DIGIT_TYPES | {FieldType.KANA, FieldType.TEXT}:
             problems.append("comb cells make no sense for a mark field")
         if self.vertical and self.type in MARK_TYPES:
             problems.append("a mark field cannot be vertical")
@@ -168,9 +195,30 @@ class FieldSpec(_Model):
             problems.append("date_range is only for type 'date'")
         if self.caption and self.type is not FieldType.CHECKBOX:
             problems.append("caption is only for type 'checkbox'")
+        problems += self._hand_problems()
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+    def _hand_problems(self) -> list[str]:
+        problems = []
+        if self.hand_digits and self.comb < 1:
+            problems.append("handwritten: digits written by hand need boxes, one per digit: "
+                            "set comb to the number of boxes")
+        if self.handwritten and self.vertical:
+            problems.append("handwritten: vertical handwriting is not supported")
+        if self.type is FieldType.DATE and self.comb and self.comb != (6 if self.era else 8):
+            problems.append("comb: a boxed date has 8 boxes (YYYYMMDD), or 6 (YYMMDD) with era")
+        if self.era and (self.type is not FieldType.DATE or not self.comb):
+            problems.append("era is only for a boxed date (type 'date' with comb)")
+        if self.era and self.era not in ERAS:
+            problems.append(f"era must be one of {', '.join(ERAS)}")
+        if self.review == "double_entry" and self.is_mark:
+            problems.append("review: double entry is for values staff key in, not marks")
+        if self.options_style != "box" and self.type is not FieldType.CHOICE:
+            problems.append("options_style is only for type 'choice'")
+        return problems
 
 
 class CrossCheck(_Model):

@@ -150,8 +150,17 @@ def _years_before(d: dt.date, years: int) -> dt.date:
         return d.replace(year=d.year - years, day=28)
 
 
+def _boxed_date(field: FieldSpec, raw: str) -> str:
+    """A boxed date's digits (``071001`` with era 令和) as a date people write; else ``raw``."""
+    digits = digits_only(raw).replace(" ", "")
+    if not field.comb or len(digits) != field.comb or not digits.isdigit():
+        return raw
+    y, md = (digits[:2], digits[2:]) if field.era else (digits[:4], digits[4:])
+    return f"{field.era}{y}年{md[:2]}月{md[2:]}日"
+
+
 def _date(field: FieldSpec, raw: str, today: dt.date) -> Validated:
-    d = parse_date(raw)
+    d = parse_date(_boxed_date(field, raw))
     if d is None:
         return Validated(normalize_text(raw), (reason("invalid_date"),))
     reasons: list[Reason] = []

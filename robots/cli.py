@@ -2,14 +2,18 @@
 
 Only this module configures logging handlers and turns errors into exit codes; everything
 it calls raises domain errors that carry their code (see :class:`robots.errors.ExitCode`).
+While a command runs the process umask is 077: every file and folder it creates (outputs,
+reason notes, the run log, summaries, log files) is readable by its owner only.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 
 from ocr.engines import EngineUnavailableError
@@ -38,6 +42,7 @@ def _configure_logging(verbosity: int, log_file: Path | None) -> None:
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         fh = logging.FileHandler(log_file, encoding="utf-8")
+        log_file.chmod(0o600)  # also when it existed before, created by something else
         fh.setFormatter(logging.Formatter(
             "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
         fh.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
@@ -59,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     from robots import commands as c
+    from robots import commands_service as svc
 
     run = sub.add_parser("run", help="process a scenario's inbox once")
     run.add_argument("scenario", help="scenario name, e.g. intake")
@@ -100,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("--format", default="png", choices=["png", "jpeg", "pdf", "tiff", "pdf-text"])
     sg.add_argument("--pages-per-file", type=int, default=1)
     sg.set_defaults(handler=c.cmd_samples_generate)
+    ss = samples.add_parser("scenario", help="a scenario's own sample inputs with their truth")
+    ss.add_argument("scenario", help="scenario name, e.g. deposit_inquiry")
+    ss.add_argument("--count", type=int, default=20)
+    ss.add_argument("--seed", type=int, default=1)
+    ss.add_argument("--out", type=Path, required=True, help="workspace-like folder to fill")
+    ss.add_argument("--today", type=date.fromisoformat, help="the samples' today (YYYY-MM-DD)")
+    ss.set_defaults(handler=c.cmd_samples_scenario)
 
     corr = sub.add_parser("corrections", help="reviewed correction sheets").add_subparsers(
         dest="corrections_command", required=True, metavar="ACTION")
@@ -114,6 +127,46 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.set_defaults(handler=c.cmd_runs)
 
+    from robots import commands_report as cr
+
+    rep = sub.add_parser("report", help="the proof-of-concept evaluation report (HTML + Excel)")
+    rep.add_argument("--since", type=cr.iso_date, help="first day (YYYY-MM-DD, local)")
+    rep.add_argument("--until", type=cr.iso_date, help="last day, inclusive")
+    rep.add_argument("--scenario", help="only this scenario")
+    rep.add_argument("--out", type=Path, help="folder for the report (default <out>/report)")
+    rep.set_defaults(handler=cr.cmd_report)
+
+    base = sub.add_parser("baseline", help="manual keying time (the PoC's baseline)"
+                          ).add_subparsers(dest="baseline_command", required=True,
+                                           metavar="ACTION")
+    br = base.add_parser("record", help="record a timed sample of keying documents by hand")
+    br.add_argument("--form", required=True, help="form id, e.g. juminhyo_request")
+    br.add_argument("--documents", type=int, required=True, help="documents keyed")
+    br.add_argument("--minutes", type=float, required=True, help="minutes it took in total")
+    br.add_argument("--who", help="who keyed them (default: the OS user)")
+    br.add_argument("--note", help="free text, e.g. where the sample came from")
+    br.set_defaults(handler=cr.cmd_baseline_record)
+    base.add_parser("list", help="the baseline per form and where it comes from"
+                    ).set_defaults(handler=cr.cmd_baseline_list)
+
+    sub.add_parser("schedule", help="run the [[schedule]] jobs in the foreground (a service)"
+                   ).set_defaults(handler=svc.cmd_schedule)
+    sub.add_parser("jobs", help="list the scheduled jobs with their next run times"
+                   ).set_defaults(handler=svc.cmd_jobs)
+    watch = sub.add_parser("watch", help="process a scenario's scans as they arrive")
+    watch.add_argument("scenario", help="scenario name, e.g. intake")
+    watch.add_argument("--inbox", type=Path, help="watch this folder instead")
+    watch.add_argument("--out", type=Path, help="write outputs under this folder instead")
+    watch.add_argument("--jobs", type=int, help="worker processes per run")
+    watch.add_argument("--poll", action="store_true",
+                       help="poll the folder instead of file-system events (network shares)")
+    watch.add_argument("--poll-interval", type=float, default=2.0, metavar="S",
+                       help="seconds between looks when polling (default 2)")
+    watch.add_argument("--max-runs", type=int, metavar="N", help="stop after N runs")
+    watch.add_argument("--idle-exit", type=float, metavar="S",
+                       help="stop after S seconds with nothing arriving and nothing waiting")
+    watch.set_defaults(handler=svc.cmd_watch)
+
     demo = sub.add_parser("demo", help="run the main job on the bundled samples")
     demo.add_argument("--workdir", type=Path, default=Path("demo"))
     demo.set_defaults(handler=c.cmd_demo)
@@ -127,8 +180,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on bad usage; keep 2 for "needs attention"
         return int(ExitCode.USAGE) if exc.code not in (0, None) else 0
-    _configure_logging(args.verbose, args.log_file)
+    umask = os.umask(0o077)
     try:
+        _configure_logging(args.verbose, args.log_file)
         args.cfg = load_config(args.config)
         return int(args.handler(args))
     except (RobotError, OcrError, EngineUnavailableError) as exc:
@@ -140,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception:
         log.exception("unexpected error (please report it with this log)")
         return int(ExitCode.ERROR)
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

@@ -16,10 +16,11 @@ from ocr.pipeline import PipelineOptions, Reader
 from ocr.render import render_blank
 from ocr.templates import TemplateLibrary, load_template
 from robots.config import Config, load_config
-from robots.errors import ExitCode
+from robots.errors import ExitCode, OutputError
 from robots.runlog import RunLog
 from robots.runner import RunSummary, run_scenario
-from robots.scenario import all_scenarios, forms_dirs
+from robots.scenario import all_scenarios, forms_dirs, get_scenario
+from robots.shutdown import handle_signals
 
 __all__ = [
     "cmd_corrections_import",
@@ -31,6 +32,7 @@ __all__ = [
     "cmd_run",
     "cmd_runs",
     "cmd_samples_generate",
+    "cmd_samples_scenario",
     "library",
 ]
 
@@ -73,13 +75,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar, update = _progress_bar()
     if bar is not None:
         bar.start()  # type: ignore[attr-defined]
-    try:
-        summary = run_scenario(args.scenario, args.cfg, trigger=args.trigger, inbox=args.inbox,
-                               out=args.out, jobs=args.jobs, progress=update)  # type: ignore[arg-type]
+    from robots.commands_service import notify_run
+
+    try:  # SIGTERM/Ctrl-C: finish the documents in progress, write them out, stop
+        with handle_signals():
+            summary = run_scenario(args.scenario, args.cfg, trigger=args.trigger,
+                                   inbox=args.inbox, out=args.out, jobs=args.jobs,
+                                   progress=update)  # type: ignore[arg-type]
+    except OutputError as exc:
+        notify_run(args.cfg, None, trigger=args.trigger, scenario=args.scenario, error=exc)
+        raise
     finally:
         if bar is not None:
             bar.stop()  # type: ignore[attr-defined]
     _print_summary(summary)
+    notify_run(args.cfg, summary, trigger=args.trigger)
     return summary.exit_code
 
 
@@ -148,6 +158,13 @@ def cmd_samples_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_samples_scenario(args: argparse.Namespace) -> int:
+    paths = get_scenario(args.scenario).generate_samples(
+        args.out, count=args.count, seed=args.seed, today=args.today)
+    print(f"wrote {len(paths)} sample file(s) for {args.scenario} under {args.out}")
+    return 0
+
+
 def cmd_corrections_import(args: argparse.Namespace) -> int:
     from robots.corrections import import_corrections
 
@@ -187,8 +204,21 @@ def _show_run(runlog: RunLog, run_id: str | None) -> int:
     for f in runlog.files(run_id):
         print(f"  file {f['source_name']}: {f['outcome']}"
               + (f" ({f['reason_code']})" if f["reason_code"] else ""))
+    fields: dict[str, list] = {}
+    for f in runlog.fields(run_id):
+        fields.setdefault(f["doc_id"], []).append(f)
     for d in runlog.documents(run_id):
-        print(f"    {d['doc_id']} p{d['page']} {d['form_id'] or '-'}: {d['status']}")
+        mine = fields.get(d["doc_id"], [])
+        timings = {k: v for k, v in json.loads(d["timings"] or "{}").items() if k != "pages"}
+        spent = (f", {sum(timings.values()):.0f} ms ("
+                 + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ")") if timings else ""
+        print(f"    {d['doc_id']} p{d['page']} {d['form_id'] or '-'}: {d['status']} — "
+              f"{len(mine)} field(s), {sum(f['flagged'] for f in mine)} flagged, "
+              f"{sum(f['corrected'] for f in mine)} corrected{spent}")
+    for i in runlog.imports(run_id):
+        minutes = "not recorded" if i["review_minutes"] is None else f"{i['review_minutes']:g} min"
+        print(f"  import {i['import_id']} by {i['who']} at {i['at']}: {i['corrections']} "
+              f"correction(s), review {minutes}" + (" [simulated]" if i["simulated"] else ""))
     for e in runlog.events(run_id):
         print(f"  [{e['level']}] {e['code']}: {e['message']}")
     return 0
@@ -217,13 +247,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             if f.is_file() and f.suffix.lower() != ".json":  # the truth stays behind
                 shutil.copy2(f, dest / f.name)
     cfg = load_config(work / "config.toml")
+    summaries = []
     for name in names:
         summary = run_scenario(name, cfg, trigger="demo")
         _print_summary(summary)
         print()
+        summaries.append(summary)
     print(f"demo workspace: {work}")
     print(f"  outputs (workbooks with the correction sheet 確認シート, CSV): {work / 'out'}")
     print(f"  originals moved to: {work / 'done'} and {work / 'failed'} (with .reason.txt)")
     print(f"  run log: {work / 'var' / 'runlog.sqlite'}  "
           f"(rpa --config {work / 'config.toml'} runs)")
+    from robots.commands_report import demo_report
+
+    demo_report(cfg, summaries, inbox, work / "report")
     return 0

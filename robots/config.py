@@ -14,8 +14,17 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from robots.config_evaluation import EvaluationConfig
+from robots.config_service import NotifyConfig, ScheduleEntry, SchedulerConfig
 from robots.errors import ConfigError
 
 __all__ = [
@@ -57,9 +66,17 @@ class OcrConfig(_Model):
     # Combined confidence below which a field is flagged, per field type ("default" for the rest).
     min_confidence: dict[str, float] = Field(
         default_factory=lambda: {"text": 0.80, "kana": 0.80, "default": 0.70})
-    mark_on: float = Field(default=0.03, gt=0, lt=1)
-    mark_off: float = Field(default=0.01, ge=0, lt=1)
-    denoise: Literal["auto", "always", "never"] = "auto"
+    # Checkbox ink share: marked / empty; unset = the calibrated values (ocr/calibration.toml).
+    mark_on: float | None = Field(default=None, gt=0, lt=1)
+    mark_off: float | None = Field(default=None, ge=0, lt=1)
+    denoise: Literal["auto", "always", "never"] = "never"
+    # The calibrated thresholds of the flag decision (bench/calibrate.py); unset = shipped file.
+    calibration: Path | None = None
+    # Share of fields that may be wrong and unflagged: what bench/calibrate.py calibrates to.
+    silent_error_target: float = Field(default=0.005, gt=0, lt=1)
+    silent_error_target_handwritten: float = Field(default=0.01, gt=0, lt=1)
+    # Field types staff key in without seeing the OCR value (ベリファイ); see README.
+    double_entry: tuple[str, ...] = ()
 
     @field_validator("engines")
     @classmethod
@@ -67,6 +84,25 @@ class OcrConfig(_Model):
         if not v:
             raise ValueError("name at least one OCR engine")
         return v
+
+    @field_validator("double_entry")
+    @classmethod
+    def _keyed_types(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from ocr.templates import MARK_TYPES, FieldType
+
+        keyed = sorted(t.value for t in FieldType if t not in MARK_TYPES)
+        bad = [t for t in v if t not in keyed]
+        if bad:
+            raise ValueError(f"unknown or mark field type(s) {', '.join(bad)}; one of "
+                             f"{', '.join(keyed)}")
+        return v
+
+    @model_validator(mode="after")
+    def _mark_band(self) -> OcrConfig:
+        if self.mark_on is not None and self.mark_off is not None and \
+                not self.mark_off < self.mark_on:
+            raise ValueError("mark_off must be below mark_on")
+        return self
 
 
 class InboxConfig(_Model):
@@ -99,6 +135,10 @@ class Config(_Model):
     inbox: InboxConfig = InboxConfig()
     run: RunConfig = RunConfig()
     csv: CsvConfig = CsvConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    schedule: tuple[ScheduleEntry, ...] = ()  # [[schedule]] tables, see robots.config_service
+    scheduler: SchedulerConfig = SchedulerConfig()
+    notify: NotifyConfig = NotifyConfig()
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
     source: Path | None = Field(default=None, exclude=True)
 
@@ -147,6 +187,13 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(path, _format(exc)) from None
     problems = [f"forms_dirs: folder {d} does not exist"
                 for d in cfg.forms_dirs if not cfg.resolve(d).is_dir()]
+    if cfg.schedule:  # scenario names are known only once the registry is loaded
+        from robots.scenario import all_scenarios
+
+        known = all_scenarios()
+        problems += [f"schedule.{i}.scenario: unknown scenario {e.scenario!r}; known "
+                     f"scenarios: {', '.join(sorted(known)) or 'none installed'}"
+                     for i, e in enumerate(cfg.schedule) if e.scenario not in known]
     if problems:
         raise ConfigError(path, problems)
     return cfg

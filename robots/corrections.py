@@ -48,7 +48,7 @@ from robots.excel import (
     WorkbookEditedError,
     write_workbook,
 )
-from robots.excel_read import WrittenRecord, read_workbook_records
+from robots.excel_read import WrittenRecord, read_workbook_records, verify_keyed
 from robots.outputs import ENCODING_REPORT, write_form_csvs
 from robots.records import DocumentRecord
 from robots.runlog import RunLog
@@ -250,14 +250,16 @@ def _validate(reviewed: ReviewedWorkbook, written: dict[str, WrittenRecord],
 
 def _plan(runlog: RunLog, run_id: str, written: dict[str, WrittenRecord],
           changes: dict[Key, Correction], typed: set[Key], templates: dict[str, FormTemplate],
-          path: Path) -> tuple[list[Correction], int, list[Rejection]]:
+          path: Path, forms: frozenset[str]) -> tuple[list[Correction], int, list[Rejection]]:
     """Which corrections are new, and which earlier ones this version of the workbook lacks.
 
     First checks that the workbook holds exactly the run's documents with the OCR values
     the run logged: the signature proves who wrote it, this proves it fits this run log.
+    Documents of no form template (rows a scenario read from data files) are not scans and
+    never in the workbook.
     """
-    state = {(r["doc_id"], r["name"]): r for r in runlog.fields(run_id)}
-    docs = {r["doc_id"] for r in runlog.documents(run_id)}
+    docs = {r["doc_id"] for r in runlog.documents(run_id) if r["form_id"] in forms}
+    state = {(r["doc_id"], r["name"]): r for r in runlog.fields(run_id) if r["doc_id"] in docs}
     if docs != set(written) or any(runlog.digest(written[d].values.get(n, "")) != r["ocr_digest"]
                                    for (d, n), r in state.items()):
         raise _foreign(path, f"the workbook's documents do not match what run {run_id} recorded",
@@ -406,6 +408,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
         templates = _templates(cfg, written, result.run_id)
         changes, final, rejected, notes = _validate(reviewed, written, templates,
                                                     now.astimezone().date())
+        rejected += [Rejection(*m) for m in verify_keyed(reviewed, written, templates, now.date())]
         typed = {(c.doc_id, c.field) for c in reviewed.corrections}
         looked_at = reviewed.confirmed | typed
         result.unreviewed = sum((r.doc_id, n) not in looked_at
@@ -413,8 +416,9 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
         with runlog.atomic():
             if _earlier(runlog, result, sha):  # another import of it may just have finished
                 return result
+            forms = frozenset(TemplateLibrary.from_dirs(forms_dirs(cfg)).ids)
             apply, replaced, stale = _plan(runlog, result.run_id, written, changes, typed,
-                                           templates, path)
+                                           templates, path, forms)
             if rejected or stale:
                 result.status = ImportStatus.REJECTED
                 result.rejected = sorted([*rejected, *stale], key=lambda r: (r.sheet, r.row))
@@ -425,7 +429,8 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 result.run_id, workbook_sha256=sha, who=who or _os_user(),
                 at=now.astimezone(UTC).isoformat(timespec="seconds"),
                 review_minutes=reviewed.review_minutes,
-                corrections=[(c.doc_id, c.field, c.source, c.before, c.after) for c in apply])
+                corrections=[(c.doc_id, c.field, c.source, c.before, c.after) for c in apply],
+                doc_ids=sorted(written))
             result.corrections, result.replaced, result.notes = len(apply), replaced, notes
             result.out_dir = out_dir = _out_dir(run, path)
             expected = [confirmed_workbook_name(result.run_id),

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-__all__ = ["ConfigError", "ExitCode", "RobotError", "ScenarioError", "ScenarioLockedError"]
+__all__ = [
+    "ConfigError",
+    "ExitCode",
+    "OutputError",
+    "RobotError",
+    "ScenarioError",
+    "ScenarioLockedError",
+]
 
 
 class ExitCode(IntEnum):
@@ -20,6 +27,7 @@ class ExitCode(IntEnum):
     CONFIG = 3  # configuration or form template invalid; nothing was run
     INPUT = 4  # the file given on the command line cannot be read
     LOCKED = 5  # another run of the same scenario is in progress
+    OUTPUT = 6  # outputs not writable (disk full, read-only): inputs left where they were
     USAGE = 64  # wrong command-line usage
 
 
@@ -51,3 +59,12 @@ class ScenarioLockedError(RobotError):
     """Another process is running this scenario now."""
 
     exit_code = ExitCode.LOCKED
+
+
+class OutputError(RobotError):
+    """The run's outputs or run-log entries could not be written (disk full, read-only).
+
+    Raised after the run was rolled back: every claimed file is back in the inbox.
+    """
+
+    exit_code = ExitCode.OUTPUT

@@ -39,6 +39,8 @@ __all__ = [
     "STATUS_OK",
     "STATUS_REVIEW",
     "TEXT_TYPES",
+    "VERIFY_HEADER",
+    "VERIFY_PLACEHOLDER",
     "Correction",
     "ForeignWorkbookError",
     "ReviewedWorkbook",
@@ -69,6 +71,10 @@ STATUS_OK = "確認不要"
 LOW_CONFIDENCE = 0.5
 
 DATA_ID_HEADERS = ("文書ID", "元ファイル", "ページ", "状態")
+#: Double entry (ベリファイ): the reviewer keys the value here without seeing the OCR value,
+#: which is replaced by VERIFY_PLACEHOLDER wherever it would show (see robots.excel_review).
+VERIFY_HEADER = "入力（ベリファイ）"
+VERIFY_PLACEHOLDER = "（ベリファイ入力）"
 REVIEW_HEADERS = (
     "文書ID",
     "元ファイル",
@@ -81,6 +87,7 @@ REVIEW_HEADERS = (
     "修正後の値",
     "確認済",
     "備考",
+    "入力（ベリファイ）",  # last: hidden unless a row is keyed blind (double entry)
 )
 
 #: Types kept as text cells: leading zeros and dashes matter, and a number would lose them.
@@ -140,6 +147,8 @@ class ReviewedWorkbook:
     confirmed: set[tuple[str, str]] = field(default_factory=set)
     review_minutes: float | None = None
     notes: dict[tuple[str, str], str] = field(default_factory=dict)
+    # double entry: (keyed value normalised, row, 修正後の値 also filled) by (doc_id, field)
+    keyed: dict[tuple[str, str], tuple[str, int, bool]] = field(default_factory=dict)
 
 
 class ForeignWorkbookError(RobotError):

@@ -28,6 +28,9 @@ from robots.excel_common import (
     DONE_MARK,
     FORMAT_VERSION,
     META_SHEET,
+    REVIEW_SHEET,
+    VERIFY_HEADER,
+    VERIFY_PLACEHOLDER,
     Correction,
     ForeignWorkbookError,
     ReviewedWorkbook,
@@ -38,11 +41,14 @@ from robots.excel_common import (
     value_to_cell,
 )
 
-__all__ = ["WrittenRecord", "read_workbook", "read_workbook_records"]
+__all__ = ["VERIFY_MISMATCH", "WrittenRecord", "read_workbook", "read_workbook_records",
+           "verify_keyed"]
 
 log = logging.getLogger(__name__)
 
 _LOCKED_TEXT = ("文書ID", "元ファイル", "ページ", "項目", "確認理由")
+VERIFY_MISMATCH = ("ベリファイ入力が読取結果と一致しません。原本を見直し、正しい値を"
+                   "「修正後の値」に入力してから取り込み直してください")
 _CONFIDENCE_TOLERANCE = 5e-5
 _DAY_MINUTES = 24 * 60
 
@@ -136,14 +142,21 @@ def _read_review(
                           strict=True):
             if _text(ws.cell(r, col[h]).value) != clean_text(m[key]).strip():
                 raise _edited(title, r, h, "locked cell was changed")
+        blind = bool(m.get("blind"))
         shown = value_to_cell(ftype, m["value"], review=True)[0]
-        if cell_to_value(ftype, ws.cell(r, col["読取結果"]).value) != cell_to_value(ftype, shown):
+        cell = ws.cell(r, col["読取結果"]).value
+        if (_text(cell) != VERIFY_PLACEHOLDER if blind
+                else cell_to_value(ftype, cell) != cell_to_value(ftype, shown)):
             raise _edited(title, r, "読取結果", "locked cell was changed")
         conf = ws.cell(r, col["信頼度"]).value
-        if not isinstance(conf, int | float) or abs(conf - m["confidence"]) > _CONFIDENCE_TOLERANCE:
+        if (conf is not None if blind else not isinstance(conf, int | float)
+                or abs(conf - m["confidence"]) > _CONFIDENCE_TOLERANCE):
             raise _edited(title, r, "信頼度", "locked cell was changed")
         key = (m["doc_id"], m["field"])
         answer = ws.cell(r, col["修正後の値"]).value
+        keyed = ws.cell(r, col[VERIFY_HEADER]).value if VERIFY_HEADER in col else None
+        if blind and _text(keyed):
+            out.keyed[key] = (cell_to_value(ftype, keyed), r, bool(_text(answer)))
         if _text(answer):
             after = cell_to_value(ftype, answer)
             if after != m["value"]:
@@ -231,9 +244,13 @@ def _read_data_sheet(wb: Workbook, form: dict[str, Any]) -> list[Correction]:
         for h, key in (("元ファイル", "source_file"), ("ページ", "page")):
             if _text(ws.cell(r, by_header[h]).value) != clean_text(m[key]).strip():
                 raise _edited(title, r, h, "identity cell was changed (rows sorted apart?)")
+        blind = set(m.get("blind", ()))
         for f, before in zip(form["fields"], m["values"], strict=True):
             written = cell_to_value(f["type"], value_to_cell(f["type"], before)[0])
-            now = cell_to_value(f["type"], ws.cell(r, by_header[f["header"]]).value)
+            cell = ws.cell(r, by_header[f["header"]]).value
+            if f["name"] in blind and _text(cell) == VERIFY_PLACEHOLDER:
+                continue  # a double-entry value, hidden until the import
+            now = cell_to_value(f["type"], cell)
             if now != written:
                 out.append(Correction(m["doc_id"], f["name"], before, now, "data_sheet", r,
                                       title, form["form_id"]))
@@ -322,3 +339,26 @@ def read_workbook_records(
     log.info("read review workbook %s (run %s): %d corrections, %d confirmed, %d notes",
              path.name, out.run_id, len(out.corrections), len(out.confirmed), len(out.notes))
     return out, _written_records(payload)
+
+
+def verify_keyed(reviewed: ReviewedWorkbook, written: dict[str, WrittenRecord],
+                 templates: dict[str, Any], today: dt.date) -> list[tuple[str, int, str, str]]:
+    """Double entry (ベリファイ): compare each keyed value with the OCR value.
+
+    Equal (after the same normalisation) → the field is confirmed: two independent readings,
+    machine and human, agree. Different → neither is taken: the row goes back to review
+    (returned as sheet, row, column, message, and the import is refused) unless the reviewer
+    has already decided it in 修正後の値, which then stands as the correction. A reviewer's
+    typo must not overwrite a right OCR value, nor an OCR error pass because it was keyed.
+    """
+    from ocr.validators import validate_value
+
+    out = []
+    for (doc_id, name), (keyed, row, decided) in sorted(reviewed.keyed.items()):
+        rec = written[doc_id]
+        spec = templates[rec.form_id].by_name[name]
+        if validate_value(spec, keyed, today=today).value == rec.values.get(name, "") or decided:
+            reviewed.confirmed.add((doc_id, name))  # decided: 修正後の値 holds the answer
+        else:
+            out.append((REVIEW_SHEET, row, spec.column, VERIFY_MISMATCH))
+    return out

@@ -32,6 +32,8 @@ from robots.excel_common import (
     DONE_MARK,
     LOW_CONFIDENCE,
     REVIEW_HEADERS,
+    VERIFY_HEADER,
+    VERIFY_PLACEHOLDER,
     clean_text,
     display_width,
     print_setup,
@@ -54,7 +56,7 @@ REVIEW_HEADER_ROW = 10
 REVIEW_FIRST_ROW = REVIEW_HEADER_ROW + 1
 #: Where the reviewer records how long the review took (labels in column A).
 TIME_CELLS = {"start": "B6", "end": "B7", "minutes": "B8"}
-EDITABLE_COLUMNS = ("修正後の値", "確認済", "備考")
+EDITABLE_COLUMNS = (VERIFY_HEADER, "修正後の値", "確認済", "備考")
 COL = {h: i for i, h in enumerate(REVIEW_HEADERS, start=1)}
 IMAGE_MAX_W, IMAGE_MAX_H = 420, 64  # pixels shown in the sheet
 
@@ -63,6 +65,8 @@ _FILL_LOW = PatternFill("solid", fgColor="F8CBAD")  # orange: OCR was unsure (< 
 _FILL_HEAD = PatternFill("solid", fgColor="D9E1F2")
 _FILL_HEAD_EDIT = PatternFill("solid", fgColor="C6EFCE")  # green: you may type here
 _FILL_INPUT = PatternFill("solid", fgColor="FFFFFF")
+_FILL_VERIFY = PatternFill("solid", fgColor="DDEBF7")  # blue: key the value from the image
+_FILL_OFF = PatternFill("solid", fgColor="EDEDED")  # grey: not used on this row
 _THIN = Side(style="thin", color="A6A6A6")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _UNLOCKED = Protection(locked=False)
@@ -75,7 +79,8 @@ _INSTRUCTIONS = (
     f"②値を消すときは「{CLEAR_TOKEN}」、チェック欄は「{CHECK_MARK}」か「{CHECK_NONE}」を"
     "入力します。日付は 2025/6/1 のように西暦で入力してください。",
     f"③確認した行は「確認済」で「{DONE_MARK}」を選び、気づいたことは「備考」へ。"
-    "黄色＝要確認、橙色＝読取信頼度50%未満。緑の見出しの列だけ入力できます。",
+    "黄色＝要確認、橙色＝読取信頼度50%未満。緑の見出しの列だけ入力できます。"
+    f"青色の行（ベリファイ）は読取結果を表示しません。画像を見て「{VERIFY_HEADER}」に入力してください。",
 )
 _TIME_LABELS = {"start": "確認開始（時刻）", "end": "確認終了（時刻）", "minutes": "確認時間（分）"}
 _TEXT_LENGTH: dict[str, tuple[str, str, str | None, str]] = {
@@ -239,38 +244,51 @@ def write_review_sheet(
                           errorTitle="確認済", error=f"確認したら「{DONE_MARK}」を選んでください。")
     rows_meta: list[dict[str, Any]] = []
     image_w = 0
+    blind_rows = 0
     for r, (rec, spec, fr) in enumerate(flagged, start=REVIEW_FIRST_ROW):
+        blind = any(x.code == "double_entry" for x in fr.reasons)
+        blind_rows += blind
         shown, fmt = value_to_cell(spec.type, fr.value, review=True)
-        confidence = round(float(fr.confidence), 4)
+        confidence: float | None = round(float(fr.confidence), 4)
         reasons = "／".join(x.message for x in fr.reasons)
+        if blind:  # nothing of the OCR reading may show: the keyed value must be independent
+            shown, fmt, confidence = VERIFY_PLACEHOLDER, "@", None
+            reasons = next(x.message for x in fr.reasons if x.code == "double_entry")
         texts = {"文書ID": rec.doc_id, "元ファイル": rec.source_file, "ページ": rec.page,
                  "項目": spec.column, "確認理由": reasons}
         for h, v in texts.items():
             ws.cell(r, COL[h], clean_text(v)).number_format = "@"
         ws.cell(r, COL["読取結果"], shown).number_format = fmt
         ws.cell(r, COL["信頼度"], confidence).number_format = "0%"
-        fill = _FILL_LOW if confidence < LOW_CONFIDENCE else _FILL_FLAG
+        low = confidence is not None and confidence < LOW_CONFIDENCE
+        fill = _FILL_VERIFY if blind else (_FILL_LOW if low else _FILL_FLAG)
         for c in range(1, len(REVIEW_HEADERS) + 1):
             cell = ws.cell(r, c)
             cell.border = _BOX
             cell.alignment = _TOP_WRAP
-            if REVIEW_HEADERS[c - 1] in EDITABLE_COLUMNS:
+            if REVIEW_HEADERS[c - 1] == VERIFY_HEADER and not blind:
+                cell.fill = _FILL_OFF  # locked: only blind rows are keyed here
+            elif REVIEW_HEADERS[c - 1] in EDITABLE_COLUMNS:
                 cell.protection = _UNLOCKED
                 cell.fill = _FILL_INPUT
             else:
                 cell.fill = fill
         ws.cell(r, COL["読取結果"]).alignment = _LEFT_WRAP  # dates too: read like the rest
-        if confidence < LOW_CONFIDENCE:
+        if low:
             ws.cell(r, COL["信頼度"]).font = Font(bold=True, color="C00000")
         answer = ws.cell(r, COL["修正後の値"])
         answer.number_format = {FieldType.DATE: "yyyy/mm/dd",
                                 FieldType.AMOUNT: "#,##0"}.get(spec.type, "@")
+        if blind:
+            ws.cell(r, COL[VERIFY_HEADER]).number_format = answer.number_format
         rule = _validation(spec)
         if rule is not None:
             key, kwargs = rule
             if key not in validations:
                 validations[key] = DataValidation(allow_blank=True, **kwargs)
             validations[key].add(answer.coordinate)
+            if blind:
+                validations[key].add(ws.cell(r, COL[VERIFY_HEADER]).coordinate)
         done.add(ws.cell(r, COL["確認済"]).coordinate)
         size = embed_crop(ws, fr.crop_png, row=r, col=COL["読取画像"],
                           max_w=IMAGE_MAX_W, max_h=IMAGE_MAX_H)
@@ -286,16 +304,19 @@ def write_review_sheet(
         ws.row_dimensions[r].height = max(15 * lines + 6, (img_h + 8) * 0.75, 24)
         rows_meta.append({
             "row": r, "doc_id": rec.doc_id, "form_id": rec.form_id, "field": spec.name,
-            "type": str(spec.type), "label": spec.label, "source_file": rec.source_file,
+            "type": str(spec.type), "label": spec.column, "source_file": rec.source_file,
             "page": rec.page, "value": fr.value, "confidence": confidence, "reasons": reasons,
+            **({"blind": True} if blind else {}),
         })
     if not flagged:
         last = get_column_letter(len(REVIEW_HEADERS))
         ws.merge_cells(f"A{REVIEW_FIRST_ROW}:{last}{REVIEW_FIRST_ROW}")
         ws.cell(REVIEW_FIRST_ROW, 1, "確認が必要な項目はありません。")
     widths["読取画像"] = max(widths["読取画像"], math.ceil((image_w + 8) / 7) + 1)
+    widths[VERIFY_HEADER] = 18
     for h, w in widths.items():
         ws.column_dimensions[get_column_letter(COL[h])].width = w
+    ws.column_dimensions[get_column_letter(COL[VERIFY_HEADER])].hidden = not blind_rows
     for dv in [*validations.values(), done]:
         if dv.sqref:
             ws.add_data_validation(dv)

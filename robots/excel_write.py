@@ -35,6 +35,7 @@ from robots.excel_common import (
     REVIEW_SHEET,
     STATUS_OK,
     STATUS_REVIEW,
+    VERIFY_PLACEHOLDER,
     WorkbookSummary,
     canonical_json,
     clean_text,
@@ -124,10 +125,14 @@ def _write_data_sheet(
         if rec.needs_review:
             ws.cell(r, n_id).fill = _FLAG_FILL
         values: list[str] = []
+        blind: list[str] = []
         for c, spec in enumerate(template.fields, start=n_id + 1):
             fr = by_name.get(spec.name)
             value = fr.value if fr else ""
             shown, fmt = value_to_cell(spec.type, value)
+            if fr is not None and any(x.code == "double_entry" for x in fr.reasons):
+                shown, fmt = VERIFY_PLACEHOLDER, "@"  # keyed blind on 確認シート first
+                blind.append(spec.name)
             cell = ws.cell(r, c, shown)
             cell.number_format = fmt
             cell.border = _BOX
@@ -138,7 +143,8 @@ def _write_data_sheet(
             widths[c - 1] = max(widths[c - 1], _shown_width(shown))
             values.append(value)
         rows_meta.append({"row": r, "doc_id": rec.doc_id, "source_file": rec.source_file,
-                          "page": rec.page, "values": values})
+                          "page": rec.page, "values": values,
+                          **({"blind": blind} if blind else {})})
     last = f"{get_column_letter(len(headers))}{len(records) + 1}"
     table = Table(displayName=table_name, ref=f"A1:{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)

@@ -5,6 +5,11 @@ and the outputs, so results are identical whichever executor ran them. A worker 
 (a native crash inside an OCR library) costs only the item it was on: the pool is rebuilt
 and the other items go on. A dead worker breaks the whole pool, so the items that were in
 flight are retried one at a time first; only an item that kills a worker on its own is given up.
+
+After a stop request (:mod:`robots.shutdown`) no new item is started; the items in flight
+finish and the caller gets results for those only. Workers ignore SIGINT/SIGTERM (the parent
+decides when to stop) and exit by themselves when the parent dies, even by SIGKILL, so a
+killed run leaves no orphan process reading files that recovery is putting back.
 """
 
 from __future__ import annotations
@@ -13,14 +18,18 @@ import logging
 import logging.handlers
 import multiprocessing as mp
 import os
+import signal
+import threading
 import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
+from robots.shutdown import stop_requested
 
 __all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
 
@@ -30,9 +39,28 @@ log = logging.getLogger(__name__)
 _WORKER: dict[str, Any] = {}
 
 
+def _exit_with_parent() -> None:
+    """In a worker process: exit as soon as the parent is gone (killed, crashed)."""
+    from multiprocessing.connection import wait as wait_for
+
+    parent = mp.parent_process()
+    if parent is None:
+        return
+    for name in ("SIGINT", "SIGTERM"):  # the parent decides; Ctrl-C reaches the whole group
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+    def watch() -> None:
+        wait_for([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _init_worker(scenario_name: str, ctx: RunContext, log_queue: Any, level: int) -> None:
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     if log_queue is not None:
+        _exit_with_parent()
         root = logging.getLogger()
         root.handlers[:] = [logging.handlers.QueueHandler(log_queue)]
         root.setLevel(level)
@@ -42,11 +70,25 @@ def _init_worker(scenario_name: str, ctx: RunContext, log_queue: Any, level: int
     _WORKER["ctx"] = ctx
 
 
+def _where(exc: BaseException) -> str:
+    """The exception's type and innermost frame, without its message.
+
+    An exception's text may quote the value being parsed (``invalid literal for int():
+    '1234567'``) — a My Number, an account number — and the detail goes to reason notes,
+    the run log and log files, so only where it happened is kept.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return type(exc).__name__
+    last = frames[-1]
+    return f"{type(exc).__name__} in {last.name} ({Path(last.filename).name}:{last.lineno})"
+
+
 def _crash_result(item: WorkItem, exc: BaseException) -> ItemResult:
     return ItemResult(
         item, Outcome.ERROR, reason_code="internal_error",
         reason_ja="処理中にシステムエラーが発生しました。システム担当者に連絡してください。",
-        detail=f"{type(exc).__name__}: {exc}")
+        detail=_where(exc))
 
 
 def _process(item: WorkItem) -> ItemResult:
@@ -54,7 +96,9 @@ def _process(item: WorkItem) -> ItemResult:
     try:
         return scenario.process(item, ctx)
     except Exception as exc:  # one item's bug must not stop the run
-        log.error("item %s failed: %s\n%s", item.seq, exc, traceback.format_exc())
+        # the traceback without the exception's message, which may quote a value
+        log.error("item %s failed: %s\n%s", item.seq, _where(exc),
+                  "".join(traceback.format_tb(exc.__traceback__)))
         return _crash_result(item, exc)
 
 
@@ -74,6 +118,8 @@ class SerialExecutor(Executor):
         _init_worker(scenario_name, ctx, None, logging.getLogger().level)
         try:
             for item in items:
+                if stop_requested():
+                    return
                 yield _process(item)
         finally:
             _WORKER.clear()
@@ -97,7 +143,7 @@ class ProcessExecutor(Executor):
         suspects: list[WorkItem] = []
         attempts: dict[int, int] = {}
         try:
-            while pending or suspects:
+            while (pending or suspects) and not stop_requested():
                 if suspects:
                     suspects = yield from self._isolated_round(
                         mpctx, queue, scenario_name, ctx, suspects, attempts)
@@ -126,9 +172,11 @@ class ProcessExecutor(Executor):
         with self._pool(mpctx, queue, scenario_name, ctx, self.jobs) as pool:
             running: dict[Future[ItemResult], WorkItem] = {}
             while todo or running:
-                while todo and len(running) < self.jobs:
+                while todo and len(running) < self.jobs and not stop_requested():
                     item = todo.popleft()
                     running[pool.submit(_process, item)] = item
+                if not running:  # stopped before anything else was started
+                    return list(todo), []
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
                     done, _ = wait(running)  # the pool is broken: everything ends now
@@ -151,6 +199,8 @@ class ProcessExecutor(Executor):
         """Suspects of a crash, alone in a one-worker pool: a crash now is the item's own."""
         with self._pool(mpctx, queue, scenario_name, ctx, 1) as pool:
             for i, item in enumerate(items):
+                if stop_requested():
+                    return []
                 try:
                     yield pool.submit(_process, item).result()
                 except BrokenProcessPool as exc:

@@ -28,6 +28,7 @@ __all__ = [
     "claim",
     "file_sha256",
     "finalize",
+    "free_path",
     "list_inbox",
     "move_file",
     "recover_processing",
@@ -139,6 +140,11 @@ def _unique(dest: Path) -> Path:
         if not cand.exists():
             return cand
     raise FileExistsError(f"too many files named like {dest}")
+
+
+def free_path(dest: Path) -> Path:
+    """``dest``, or the first free ``<stem>_<n><suffix>`` beside it (nothing is overwritten)."""
+    return _unique(dest)
 
 
 def move_file(src: Path, dest: Path) -> Path:

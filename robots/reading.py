@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from ocr.calibration import Calibration, CalibrationError, load_calibration
 from ocr.engines import engine_classes
 from ocr.errors import InputError
 from ocr.fields import MarkThresholds, ReadOptions
@@ -26,7 +27,8 @@ from robots.outputs import write_form_csvs
 from robots.records import DocumentRecord
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs
 
-__all__ = ["build_records", "check_ocr_config", "read_scan", "reader_for", "write_scan_outputs"]
+__all__ = ["build_records", "calibration_for", "check_ocr_config", "read_scan", "reader_for",
+           "write_scan_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,14 @@ def check_ocr_config(config: Config, forms: Sequence[str] = ()) -> list[str]:
     before any file moves.
     """
     known = engine_classes()
+    try:
+        cal = calibration_for(config)
+    except CalibrationError as exc:
+        return [f"ocr.calibration: {exc}"]
+    if config.ocr.mark_on is not None and config.ocr.mark_off is None and \
+            not cal.box_marks.off < config.ocr.mark_on:
+        return ["ocr.mark_on: must be above the calibrated mark_off "
+                f"({cal.box_marks.off}); set mark_off too"]
     problems = [f"ocr.engines: unknown OCR engine {n!r}; known engines: "
                 f"{', '.join(sorted(known))}" for n in config.ocr.engines if n not in known]
     problems += [f"ocr.engines: OCR engine {n!r} is not installed here; run `make setup`"
@@ -46,17 +56,30 @@ def check_ocr_config(config: Config, forms: Sequence[str] = ()) -> list[str]:
     library = TemplateLibrary.from_dirs(forms_dirs(config))
     problems += [f"unknown form {f!r}; known forms: {', '.join(library.ids)}"
                  for f in forms if f not in library]
+    hand = sorted(t.id for t in library if any(f.hand_digits for f in t.fields))
+    if hand and not known["digits"].is_available():
+        problems.append(f"ocr.engines: forms {', '.join(hand)} have handwritten digits but the "
+                        "digit model (ocr/models/digits.onnx) or onnxruntime is missing")
     return problems
+
+
+def calibration_for(config: Config) -> Calibration:
+    """The flag thresholds: ``[ocr] calibration`` if set, else the calibrated file shipped."""
+    path = config.ocr.calibration
+    return load_calibration(config.resolve(path) if path is not None else None)
 
 
 def reader_for(ctx: RunContext) -> Reader:
     """An OCR reader configured from ``[ocr]``; built once per worker process."""
     ocr = ctx.config.ocr
+    cal = calibration_for(ctx.config)
+    marks = MarkThresholds(on=ocr.mark_on if ocr.mark_on is not None else cal.box_marks.on,
+                           off=ocr.mark_off if ocr.mark_off is not None else cal.box_marks.off)
     options = PipelineOptions(
         engines=ocr.engines, tesseract_model=ocr.tesseract_model,
-        read=ReadOptions(min_confidence=dict(ocr.min_confidence),
-                         marks=MarkThresholds(on=ocr.mark_on, off=ocr.mark_off),
-                         denoise=ocr.denoise, today=ctx.today))
+        read=ReadOptions(min_confidence=dict(ocr.min_confidence), marks=marks,
+                         denoise=ocr.denoise, today=ctx.today, calibration=cal,
+                         double_entry=frozenset(ocr.double_entry)))
     return Reader(TemplateLibrary.from_dirs(ctx.forms_dirs), options)
 
 

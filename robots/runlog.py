@@ -132,6 +132,23 @@ MIGRATIONS: list[tuple[str, str]] = [
     );
     CREATE INDEX events_run ON events(run_id);
     """),
+    # Timed manual keying of sample documents (``rpa baseline record``): the measured side of
+    # the proof-of-concept's time comparison. ``simulated`` marks imports made by the demo's
+    # simulated reviewer, so that no report can pass them off as a person's review.
+    ("0002_evaluation", """
+    CREATE TABLE baselines (
+        baseline_id INTEGER PRIMARY KEY,
+        form_id TEXT NOT NULL,
+        documents INTEGER NOT NULL CHECK (documents > 0),
+        minutes REAL NOT NULL CHECK (minutes > 0),
+        who TEXT NOT NULL,
+        at TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX baselines_form ON baselines(form_id);
+    ALTER TABLE imports ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX IF NOT EXISTS events_code ON events(code, at)
+    """),
 ]
 
 
@@ -319,6 +336,27 @@ class RunLog:
         return list(self.db.execute("SELECT * FROM events WHERE run_id = ? ORDER BY event_id",
                                     (run_id,)))
 
+    # -- manual baseline ----------------------------------------------------------------------
+    def record_baseline(self, form_id: str, *, documents: int, minutes: float, who: str,
+                        at: str | None = None, note: str = "") -> int:
+        """One timed sample of manual keying: ``documents`` of ``form_id`` took ``minutes``."""
+        with self.atomic():
+            cur = self.db.execute(
+                "INSERT INTO baselines (form_id, documents, minutes, who, at, note) "
+                "VALUES (?, ?, ?, ?, ?, ?)", (form_id, documents, minutes, who, at or utcnow(),
+                                              note))
+        return int(cur.lastrowid or 0)
+
+    def baselines(self, form_id: str | None = None) -> list[sqlite3.Row]:
+        sql, args = "SELECT * FROM baselines", []
+        if form_id:
+            sql, args = sql + " WHERE form_id = ?", [form_id]
+        return list(self.db.execute(sql + " ORDER BY baseline_id", args))
+
+    def mark_simulated(self, import_id: int) -> None:
+        """Flag an import as made by the demo's simulated reviewer, not by a person."""
+        self.db.execute("UPDATE imports SET simulated = 1 WHERE import_id = ?", (import_id,))
+
     # -- reviews ------------------------------------------------------------------------------
     def fields(self, run_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute(
@@ -331,7 +369,8 @@ class RunLog:
 
     def record_import(self, run_id: str, *, workbook_sha256: str, who: str, at: str,
                       review_minutes: float | None,
-                      corrections: Sequence[tuple[str, str, str, str, str]]) -> tuple[int, int]:
+                      corrections: Sequence[tuple[str, str, str, str, str]],
+                      doc_ids: Sequence[str] | None = None) -> tuple[int, int]:
         """Record one imported review workbook; returns (import id, fields confirmed as read).
 
         ``corrections`` are (doc_id, field, source, OCR value, corrected value) in clear, so
@@ -339,6 +378,8 @@ class RunLog:
         stored. Each corrected field gets its final value; every other field of the run not
         yet confirmed is confirmed as read. A correction back to a value an earlier import
         set is on record already (unique index) and only becomes the final value again.
+        ``doc_ids`` limits the confirmation to the workbook's documents (a run may also hold
+        rows read from data files, which no reviewer saw).
         """
         with self.atomic():
             import_id = int(self.db.execute(
@@ -358,8 +399,11 @@ class RunLog:
                     "UPDATE fields SET final_digest = ?, final_len = ?, corrected = ?, "
                     "char_errors = ?, confirmed_at = ? WHERE doc_id = ? AND name = ?",
                     (digest, len(after), int(after != before), errors, at, doc_id, name))
+            only = "" if doc_ids is None else (
+                f" AND doc_id IN ({', '.join('?' * len(doc_ids))})")
             confirmed = self.db.execute(
                 "UPDATE fields SET final_digest = ocr_digest, final_len = ocr_len, "
                 "confirmed_at = ? WHERE final_digest IS NULL AND doc_id IN "
-                "(SELECT doc_id FROM documents WHERE run_id = ?)", (at, run_id)).rowcount
+                "(SELECT doc_id FROM documents WHERE run_id = ?)" + only,
+                (at, run_id, *(doc_ids or ()))).rowcount
         return import_id, confirmed

@@ -14,6 +14,14 @@ A run that dies before step 4 left nothing in the log: the next run moves its in
 to the inbox and deletes its partial outputs. A run that dies after step 4 is finished by
 the next one (folder renamed, inputs moved as recorded). The whole run holds a per-scenario
 lock so that a manual run cannot overlap the scheduled one.
+
+Where each input goes is decided (free name included) inside the step-4 transaction, and a
+quarantined file's reason note is written *before* the file is moved beside it, so that a
+run killed at any instant of step 5 is finished by the next one exactly as it would have
+finished itself. Outputs that cannot be written (disk full, read-only folder) roll the run
+back at once — claimed files return to the inbox — and raise :class:`OutputError`. A stop
+request (SIGTERM, :mod:`robots.shutdown`) ends claiming and starting items; the items in
+flight finish and are written out, the files not started go back to the inbox.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -32,19 +41,20 @@ from filelock import FileLock, Timeout
 
 from robots import __version__
 from robots.config import Config
-from robots.errors import ExitCode, ScenarioLockedError
+from robots.errors import ExitCode, OutputError, ScenarioLockedError
 from robots.executor import make_executor
 from robots.inbox import (
     InboxPaths,
     claim,
-    finalize,
     list_inbox,
     move_file,
     recover_processing,
     write_reason,
 )
 from robots.runlog import RunLog
+from robots.runsteps import check_writable, duplicate_result, final_paths, roll_back, twin_result
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs, get_scenario
+from robots.shutdown import step, stop_requested
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 
@@ -82,6 +92,7 @@ class RunSummary:
     left_for_later: int = 0
     seconds: float = 0.0
     recovered: list[str] = field(default_factory=list)
+    put_back: int = 0  # claimed but not started when a stop was requested: back in the inbox
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +101,7 @@ class RunSummary:
             "outputs": [str(p) for p in self.outputs], "files": self.counts,
             "documents": self.documents, "documents_needing_review": self.documents_needing_review,
             "left_for_later": self.left_for_later, "seconds": round(self.seconds, 2),
+            "put_back": self.put_back,
         }
 
 
@@ -111,7 +123,9 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
     recovered = []
     for run in runlog.unfinished_runs(scenario):
         run_id = run["run_id"]
-        partial = out_root / f"{run_id}.partial"
+        # where that run wrote (it may have had another --out than this one)
+        out_dir = Path(run["out_dir"]) if run["out_dir"] else out_root / run_id
+        partial = out_dir.with_name(f"{run_id}.partial")
         if partial.exists():
             shutil.rmtree(partial)
         back = recover_processing([paths.processing / run_id], paths.inbox)
@@ -123,12 +137,18 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
         log.warning("run %s had not finished: marked aborted, %d file(s) back in the inbox",
                     run_id, len(back))
         recovered.append(run_id)
-    # Whatever is still in processing/ or half-written in out/ belongs to a run that is over.
-    for partial in sorted(out_root.glob("*.partial")):
+        step("recovered")
+    # Whatever is still in processing/ or half-written in out/ belongs to a run that is over
+    # (recent runs are looked up too: one with another --out left its partial folder there).
+    partials = set(out_root.glob("*.partial")) | {
+        Path(r["out_dir"]).with_name(f"{r['run_id']}.partial")
+        for r in runlog.runs(scenario=scenario, limit=50) if r["out_dir"]}
+    for partial in sorted(p for p in partials if p.is_dir()):
         run_id = partial.name.removesuffix(".partial")
         run = runlog.run(run_id)
-        if run is not None and run["status"] == "completed" and not (out_root / run_id).exists():
-            partial.rename(out_root / run_id)
+        final = partial.with_name(run_id)
+        if run is not None and run["status"] == "completed" and not final.exists():
+            partial.rename(final)
         else:
             shutil.rmtree(partial)
     for folder in sorted(p for p in paths.processing.iterdir() if p.is_dir()):
@@ -147,14 +167,25 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
                 dest = move_file(src, Path(f["final_path"]))
                 if str(dest) != f["final_path"]:
                     runlog.set_file_path(f["file_id"], str(dest))
-                if f["outcome"] != "processed":  # a quarantined file always has its note
-                    write_reason(dest, name=f["source_name"], run_id=run_id,
-                                 outcome_ja=_RECOVERED_JA.get(f["outcome"], f["outcome"]),
-                                 reason_ja=_RECOVERED_REASON_JA.format(run_id=run_id),
-                                 detail=f["reason_code"] or "")
                 finished = True
+            else:
+                dest = Path(f["final_path"] or "")
+            note = dest.with_name(dest.name + ".reason.txt")
+            # a quarantined file always has its note; the run's own (written before the move)
+            # is kept, a general one is written only where the run died before writing it
+            if f["outcome"] != "processed" and dest.is_file() and not note.exists():
+                write_reason(dest, name=f["source_name"], run_id=run_id,
+                             outcome_ja=_RECOVERED_JA.get(f["outcome"], f["outcome"]),
+                             reason_ja=_RECOVERED_REASON_JA.format(run_id=run_id),
+                             detail=f["reason_code"] or "")
+                finished = True
+        # anything else there was never recorded by the run: it goes back to the inbox
+        if folder.is_dir() and any(folder.iterdir()):
+            back = recover_processing([folder], paths.inbox)
+            finished = finished or bool(back)
         if finished:
             recovered.append(run_id)
+            step("rolled forward")
         if folder.is_dir() and not any(folder.iterdir()):
             folder.rmdir()
     return recovered
@@ -170,8 +201,12 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
     paths = _paths(cfg, name, inbox)
     paths.create()
     out_root = (out if out is not None else cfg.resolve(cfg.paths.out)) / name
-    out_root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock = FileLock(str(paths.processing.parent / f".{name}.lock"))
+    check_writable(out_root)
+    # one lock per scenario and configuration, whatever --inbox/--out say: runs share the
+    # run log, and recovery must never take a live run for a dead one
+    lock_dir = cfg.resolve(cfg.paths.processing)
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(str(lock_dir / f".{name}.lock"), mode=0o600)
     try:
         lock.acquire(timeout=0)
     except Timeout:
@@ -205,28 +240,31 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
              len(later))
     items: list[WorkItem] = []
     results: list[ItemResult] = []
-    seen: dict[str, str] = {}
+    seen: dict[str, WorkItem] = {}
+    twins: list[tuple[WorkItem, WorkItem]] = []  # (copy, first file of that content here)
     for seq, p in enumerate(ready, start=1):
+        if stop_requested():
+            break
         try:
             c = claim(p, paths.processing, run_id)
         except FileNotFoundError:  # taken away by someone else since it was listed
             log.info("%s disappeared from the inbox before it was claimed", p.name)
             continue
+        except PermissionError:  # Windows: still open in the scanner or a copy program
+            log.info("%s is still in use by another program; left for the next run", p.name)
+            later.append(p)
+            continue
+        step("claimed")
         item = WorkItem(seq, c.path, c.name, c.sha256, c.size)
         earlier = runlog.processed_file(c.sha256)
-        twin = seen.get(c.sha256)
-        if earlier is not None or twin is not None:
-            where = (f"実行 {earlier.run_id} の「{earlier.source_name}」" if earlier
-                     else f"この実行の「{twin}」")
-            results.append(ItemResult(
-                item, Outcome.DUPLICATE, reason_code="duplicate",
-                reason_ja=(f"同じ内容のスキャンが既に処理されています（{where}）。"
-                           "二重登録を防ぐため処理しませんでした。"),
-                detail="same content as an earlier file of "
-                       + (f"run {earlier.run_id}" if earlier else "this run")))
-            continue
-        seen[c.sha256] = c.name
-        items.append(item)
+        if earlier is not None:
+            where_ja = f"実行 {earlier.run_id} の「{earlier.source_name}」"
+            results.append(duplicate_result(item, where_ja, f"run {earlier.run_id}"))
+        elif c.sha256 in seen:  # decided once the first copy's outcome is known
+            twins.append((item, seen[c.sha256]))
+        else:
+            seen[c.sha256] = item
+            items.append(item)
 
     ctx = RunContext(run_id=run_id, scenario=name, config=cfg, settings=settings,
                      out_dir=out_root / run_id, today=today,
@@ -234,17 +272,65 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     total = len(items)
     for n, result in enumerate(make_executor(jobs).run(name, ctx, items), start=1):
         results.append(result)
+        step("processed")
         if progress is not None:
             progress(n, total)
+    by_seq = {r.item.seq: r for r in results}
+    for item, first in twins:
+        if first.seq in by_seq:
+            results.append(twin_result(item, by_seq[first.seq]))
     results.sort(key=lambda r: r.item.seq)
+    started = {r.item.seq for r in results}
+    put_back = [move_file(it.path, paths.inbox / it.name) for it in (*items, *(t for t, _ in twins))
+                if it.seq not in started]  # a stop came: the files not started wait outside
+    if put_back:
+        log.warning("run %s stopped early: %d file(s) not started are back in the inbox",
+                    run_id, len(put_back))
 
     partial = out_root / f"{run_id}.partial"
-    partial.mkdir(parents=True, mode=0o700)
     good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
-    outputs = scenario.finish(good, ctx, partial) if good else []
-
-    now = datetime.now()
+    try:
+        partial.mkdir(parents=True, mode=0o700)
+        outputs = (scenario.finish(good, ctx, partial)
+                   if good or scenario.finish_without_items else [])
+        step("outputs written")
+        now = datetime.now()
+        finals = final_paths(results, paths, now)
+        exit_code = _commit(runlog, run_id, results, finals, len(later), len(put_back),
+                            ctx.events)
+    except (OSError, sqlite3.OperationalError) as exc:
+        back = roll_back(runlog, run_id, paths, partial, exc)
+        why = getattr(exc, "strerror", None) or str(exc)
+        raise OutputError(
+            f"run {run_id} of {name}: the outputs could not be written to {out_root} ({why}). "
+            f"Nothing was recorded; the {back} file(s) it had taken are back in {paths.inbox}. "
+            "Free some space or fix the folder's permissions, then run again") from None
+    step("committed")
+    out_dir = out_root / run_id
+    partial.rename(out_dir)
+    step("renamed")
+    outputs = [out_dir / p.relative_to(partial) for p in outputs]
+    try:
+        _put_away(results, finals, paths.processing / run_id, run_id, now, runlog)
+    except OSError as exc:
+        raise OutputError(
+            f"run {run_id} of {name} is recorded and its outputs are in {out_dir}, but its input "
+            f"files could not all be put away ({exc.strerror or exc}); the next run finishes "
+            "that once the disk has room again") from None
     counts = Counter(r.outcome.value for r in results)
+    docs = sum(len(r.documents) for r in good)
+    review = sum(1 for r in good for d in r.documents if d.needs_review)
+    log.info("run %s finished: %s; outputs in %s", run_id, dict(counts), out_dir)
+    return RunSummary(run_id, name, "completed", int(exit_code), out_dir, outputs,
+                      dict(counts), docs, review, len(later), put_back=len(put_back))
+
+
+def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
+            finals: dict[int, Path], later: int, put_back: int,
+            events: Sequence[tuple[str, str]] = ()) -> ExitCode:
+    """Step 4: one transaction records every file, document and field, and the run's end."""
+    counts = Counter(r.outcome.value for r in results)
+    good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
     docs = sum(len(r.documents) for r in good)
     review = sum(1 for r in good for d in r.documents if d.needs_review)
     bad = counts[Outcome.REJECTED] + counts[Outcome.ERROR] + counts[Outcome.DUPLICATE]
@@ -252,8 +338,7 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     with runlog.atomic():
         for r in results:
             ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
-            root = paths.done if ok else paths.failed
-            final = root / f"{now:%Y-%m-%d}" / r.item.name
+            final = finals[r.item.seq]
             file_id = runlog.add_file(
                 run_id, source_name=r.item.name, sha256=r.item.sha256, size=r.item.size,
                 pages=r.pages or None, outcome="processed" if ok else (
@@ -267,30 +352,35 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
             if not ok:
                 runlog.event(run_id, r.reason_code or r.outcome.value,
                              f"{r.item.name}: {r.detail or r.outcome.value}", level="warning")
-        runlog.finish_run(run_id, status="completed", exit_code=int(exit_code),
-                          summary={"files": dict(counts), "documents": docs,
-                                   "documents_needing_review": review,
-                                   "left_for_later": len(later)})
-    out_dir = out_root / run_id
-    partial.rename(out_dir)
-    outputs = [out_dir / p.relative_to(partial) for p in outputs]
-    _put_away(results, paths, run_id, now, runlog)
-    log.info("run %s finished: %s; outputs in %s", run_id, dict(counts), out_dir)
-    return RunSummary(run_id, name, "completed", int(exit_code), out_dir, outputs,
-                      dict(counts), docs, review, len(later))
+        for code, message in events:  # what the scenario's finish asked to record
+            runlog.event(run_id, code, message)
+        summary = {"files": dict(counts), "documents": docs, "documents_needing_review": review,
+                   "left_for_later": later}
+        if put_back:
+            summary["put_back"] = put_back
+        runlog.finish_run(run_id, status="completed", exit_code=int(exit_code), summary=summary)
+    return exit_code
 
 
-def _put_away(results: Sequence[ItemResult], paths: InboxPaths, run_id: str, now: datetime,
-              runlog: RunLog) -> None:
+def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Path,
+              run_id: str, now: datetime, runlog: RunLog) -> None:
+    """Step 5: each input to the place recorded in step 4 (a quarantine note goes first)."""
     for r in results:
         ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
-        dest = finalize(r.item.path, paths.done if ok else paths.failed, day=now)
-        if dest.name != r.item.name:
+        final = finals[r.item.seq]
+        if not ok:
+            final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_reason(final, name=r.item.name, run_id=run_id,
+                         outcome_ja=_OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
+                         detail=r.detail, when=now)
+        dest = move_file(r.item.path, final)
+        if dest != final:  # somebody put a file there meanwhile: keep both, record the truth
             runlog.db.execute("UPDATE files SET final_path = ? WHERE run_id = ? AND "
                               "source_name = ?", (str(dest), run_id, r.item.name))
-        if not ok:
-            write_reason(dest, name=r.item.name, run_id=run_id, outcome_ja=_OUTCOME_JA[r.outcome],
-                         reason_ja=r.reason_ja, detail=r.detail, when=now)
-    folder = paths.processing / run_id
+            if not ok:
+                write_reason(dest, name=r.item.name, run_id=run_id,
+                             outcome_ja=_OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
+                             detail=r.detail, when=now)
+        step("put away")
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

@@ -85,6 +85,9 @@ class RunContext:
     today: date
     forms_dirs: tuple[Path, ...] = ()
     secret: bytes = b""  # signs the run's workbooks so reviewed ones can be trusted back
+    #: ``(code, message)`` events ``finish`` wants recorded with the run (counts and ids,
+    #: never personal data): the runner writes them in the run log's commit transaction.
+    events: list[tuple[str, str]] = field(default_factory=list, compare=False)
 
 
 @dataclass
@@ -107,6 +110,9 @@ class Scenario(ABC):
     name: ClassVar[str]
     title_ja: ClassVar[str]
     settings_model: ClassVar[type[BaseModel]] = NoSettings
+    #: Call ``finish`` even when no file came in: for a scenario whose outputs depend on the
+    #: date or on state kept between runs (a reminder list of overdue inquiries).
+    finish_without_items: ClassVar[bool] = False
 
     def settings(self, config: Config) -> BaseModel:
         """The scenario's section of the configuration, validated."""
@@ -128,7 +134,19 @@ class Scenario(ABC):
     @abstractmethod
     def finish(self, results: Sequence[ItemResult], ctx: RunContext, out_dir: Path
                ) -> list[Path]:
-        """Write the run's outputs into ``out_dir`` (runs in the parent); return the files."""
+        """Write the run's outputs into ``out_dir`` (runs in the parent); return the files.
+
+        The documents of ``results`` are logged after this returns, so ``finish`` may add a
+        field to a document it alone can judge (a reconciliation status) before they are.
+        """
+
+    def generate_samples(self, out_dir: Path, *, count: int, seed: int,
+                         today: date | None = None) -> list[Path]:
+        """Write sample inputs (and their truth) under ``out_dir``; ``rpa samples scenario``.
+
+        Optional: a scenario whose inputs are more than scans of one form offers its own.
+        """
+        raise ScenarioError(f"scenario {self.name} has no sample generator")
 
 
 @functools.cache

@@ -24,7 +24,9 @@ Fault injection
 A tape entry may hold a fault instead of a text: :data:`RAISE` makes ``recognize`` raise (a
 bug inside ``Scenario.process``), :data:`CRASH` ends the worker process with ``os._exit`` (a
 native crash inside an OCR library). :data:`CRASH` refuses to kill a process that is not a
-multiprocessing child, so a mistake cannot take the test run down.
+multiprocessing child, so a mistake cannot take the test run down. :data:`RAISE_VALUE` raises
+an exception whose message quotes the crop's printed text, the way ``int("1234567x")`` does:
+the runtime must not copy such a message into logs, notes or the run log.
 
 Registration
 ------------
@@ -61,6 +63,7 @@ from robots.scenario import packaged_forms_dirs
 __all__ = [
     "CRASH",
     "RAISE",
+    "RAISE_VALUE",
     "TAPE_ENV",
     "FrozenClock",
     "ReplayEngine",
@@ -77,6 +80,7 @@ __all__ = [
 
 TAPE_ENV = "MISATO_RPA_TEST_TAPE"
 RAISE = "\x00raise"
+RAISE_VALUE = "\x00raise-value:"
 CRASH = "\x00crash"
 REPLAY_CONFIDENCE = 0.99
 
@@ -122,6 +126,9 @@ class ReplayEngine:
             return EngineReading(self.name, "", 0.0)
         if text == RAISE:
             raise RuntimeError("injected fault: the engine failed on this crop")
+        if text.startswith(RAISE_VALUE):
+            raise ValueError(f"invalid literal for int() with base 10: "
+                             f"{text.removeprefix(RAISE_VALUE)!r}")
         if text == CRASH:
             if multiprocessing.parent_process() is None:
                 raise RuntimeError("refusing to os._exit the test process itself")
@@ -178,6 +185,7 @@ def record_tape(scans: Iterable[Path], tape: Path, *,
     reader = Reader(library, PipelineOptions(engines=("replay",)))
     entries: dict[str, str] = {}
     fault_keys: dict[str, list[str]] = {}
+    printed: dict[str, str] = {}
     for scan in scans:
         truths = page_truths(scan)
         keys_of_scan: list[str] = []
@@ -196,6 +204,7 @@ def record_tape(scans: Iterable[Path], tape: Path, *,
                     f"crops, the generator printed {len(inked)} text fields")
             for f, key in zip(inked, ReplayEngine.seen, strict=True):
                 keys_of_scan.append(key)
+                printed[key] = truth["printed"][f.name]
                 if scan.name not in faults:
                     entries[key] = truth["printed"][f.name]
         if scan.name in faults:
@@ -204,7 +213,10 @@ def record_tape(scans: Iterable[Path], tape: Path, *,
         own = [k for k in keys if k not in entries]
         if not own:
             raise AssertionError(f"{name}: no crop of its own to put the fault on")
-        entries.update(dict.fromkeys(own, faults[name]))
+        if faults[name] == RAISE_VALUE:
+            entries.update({k: RAISE_VALUE + printed[k] for k in own})
+        else:
+            entries.update(dict.fromkeys(own, faults[name]))
     tape.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     ReplayEngine.seen.clear()
     return entries

@@ -211,7 +211,7 @@ def test_review_sheet_protection_and_editable_columns(workbook: Path) -> None:
     assert ws.protection.sheet
     headers = [c.value for c in ws[REVIEW_HEADER_ROW]]
     assert headers == ["文書ID", "元ファイル", "ページ", "項目", "読取画像", "読取結果", "信頼度",
-                       "確認理由", "修正後の値", "確認済", "備考"]
+                       "確認理由", "修正後の値", "確認済", "備考", "入力（ベリファイ）"]
     assert "修正後の値" in ws["A3"].value
     unlocked = {h for r in range(REVIEW_FIRST_ROW, REVIEW_FIRST_ROW + 5)
                 for h, c in zip(headers, ws[r], strict=True) if not c.protection.locked}

@@ -43,7 +43,7 @@ SHAPES: dict[FieldType, re.Pattern[str]] = {
     FieldType.DIGITS: re.compile(r"[0-9]+"),
     FieldType.DATE: re.compile(r"\d{4}-\d{2}-\d{2}"),
     FieldType.POSTAL_CODE: re.compile(r"\d{3}-\d{4}"),
-    FieldType.PHONE: re.compile(r"0\d{1,4}-\d{1,4}-\d{4}"),
+    FieldType.PHONE: re.compile(r"0\d{1,4}-\d{1,4}-\d{4}|0\d{9,10}"),  # boxed: digits only
     FieldType.AMOUNT: re.compile(r"0|[1-9][0-9]*"),
     FieldType.MYNUMBER: re.compile(r"\d{12}"),
     FieldType.CORPORATE_NUMBER: re.compile(r"\d{13}"),

@@ -45,6 +45,7 @@ class ReadHints:
     vertical: bool = False
     charset: str | None = None  # characters the field can hold, when the type restricts them
     dpi: float = 300.0
+    comb: int = 0  # boxes, one character each (the digit engine reads them one by one)
 
 
 @runtime_checkable
@@ -60,10 +61,11 @@ class Engine(Protocol):
 
 
 def _builtin() -> dict[str, type]:
+    from ocr.engines._digits import DigitEngine
     from ocr.engines._rapidocr import RapidOcrEngine
     from ocr.engines._tesseract import PyTesseractEngine, TesseractEngine
 
-    return {e.name: e for e in (TesseractEngine, PyTesseractEngine, RapidOcrEngine)}
+    return {e.name: e for e in (TesseractEngine, PyTesseractEngine, RapidOcrEngine, DigitEngine)}
 
 
 @functools.cache

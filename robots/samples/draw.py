@@ -5,9 +5,9 @@ each value is written with :func:`ocr.render.draw_value`, varied per document th
 fillers vary: typeface, size, a small offset inside the box, how a box is marked. Names get a
 red seal (印影) at degradation level 2 and above, since that is where a reader meets one.
 
-Handwriting is a later issue; the hook is :data:`WRITERS`: a :class:`PenStyle` names its
-``hand`` and the writer registered under that name puts each value on the canvas. Only
-``"print"`` exists now.
+Fields a template marks ``handwritten`` are written by the ``"hand"`` writer of :data:`WRITERS`
+(:mod:`robots.samples.handwriting`: real held-out handwritten digits in boxes, marks drawn as
+pen strokes); every other field by the writer the :class:`PenStyle` names (``"print"``).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from ocr.render import (
 )
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 from robots.samples.degrade import LEVELS, degrade_page, scan_dpi
+from robots.samples.handwriting import write_hand
 from robots.samples.sources import split_name
 from robots.samples.values import SampleDocument, base_hint, field_hint
 
@@ -90,9 +91,22 @@ def _write_printed(c: Canvas, f: FieldSpec, value: str, style: PenStyle,
     return (x + _PAD_MM, y, width, h)
 
 
+def _write_by_hand(c: Canvas, f: FieldSpec, value: str, style: PenStyle,
+                   rng: np.random.Generator) -> Box | None:
+    """Digits in boxes and marks by hand (held-out real digits); words still typed.
+
+    No handwritten kanji or kana ship in any package, and the reader does not OCR
+    handwritten words anyway (staff key them), so they are typed in the document's font.
+    """
+    if write_hand(c, f, value, style, rng):
+        return None
+    return _write_printed(c, f, value, style, rng)
+
+
 FieldWriter = Callable[[Canvas, FieldSpec, str, PenStyle, np.random.Generator], "Box | None"]
-# The handwriting hook: register a writer under a new ``PenStyle.hand`` name.
-WRITERS: dict[str, FieldWriter] = {"print": _write_printed}
+# The handwriting hook: a field the template marks ``handwritten`` is written by "hand";
+# a ``PenStyle.hand`` names the writer of every other field.
+WRITERS: dict[str, FieldWriter] = {"print": _write_printed, "hand": _write_by_hand}
 
 
 def _seal_mask(text: str, diameter_px: int, font: Path, rng: np.random.Generator) -> np.ndarray:
@@ -174,11 +188,11 @@ def render_sample(template: FormTemplate, doc: SampleDocument, rng: np.random.Ge
     level = LEVELS[degrade]
     dpi = float(dpi if dpi is not None else scan_dpi(degrade, rng))
     style = choose_style(rng)
-    writer = WRITERS[style.hand]
     c = Canvas(template.page_mm, dpi)
     c.image.paste(Image.fromarray(blank_image(template, dpi)))
     written: dict[str, Box] = {}
     for f in template.fields:
+        writer = WRITERS["hand" if f.handwritten else style.hand]
         box = writer(c, f, doc.printed.get(f.name, ""), style, rng)
         if box is not None:
             written[f.name] = box

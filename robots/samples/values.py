@@ -170,8 +170,11 @@ class _Filler:
         if v is None or v == "":
             return "", ""
         if isinstance(v, dt.date):
-            printed = self.ctx.format_date(v)
+            printed = _boxed_date(f, v) if f.comb else self.ctx.format_date(v)
             return printed, (v.isoformat() if f.type is FieldType.DATE else normalize_text(printed))
+        if f.comb and f.type in (FieldType.PHONE, FieldType.POSTAL_CODE):  # one digit per box
+            digits = "".join(ch for ch in str(v) if ch.isdigit())
+            return digits, (digits if f.type is FieldType.PHONE else f"{digits[:3]}-{digits[3:]}")
         if f.type is FieldType.AMOUNT:
             n = int(v)
             return (str(n) if f.comb else self.ctx.format_amount(n)), str(n)
@@ -181,6 +184,15 @@ class _Filler:
         if f.type is FieldType.KANA:
             return s, normalize_kana(s)
         return s, s
+
+
+_ERA_START = {"令和": 2019, "平成": 1989, "昭和": 1926}
+
+
+def _boxed_date(f: FieldSpec, d: dt.date) -> str:
+    """A date as written in boxes: ``YYMMDD`` in the field's era, else ``YYYYMMDD``."""
+    year = d.year - _ERA_START[f.era] + 1 if f.era else d.year
+    return f"{year:0{2 if f.era else 4}d}{d.month:02d}{d.day:02d}"
 
 
 def field_hint(f: FieldSpec) -> str:

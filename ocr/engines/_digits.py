@@ -1,0 +1,126 @@
+"""Handwritten boxed digits: a small CNN (``ocr/models/digits.onnx``) run by onnxruntime.
+
+Tesseract cannot read handwriting, and RapidOCR reads a box grid as a line of text; this
+engine reads the grid as the template declares it: one digit per box (see :mod:`ocr.digits`
+for how boxes are found and digits normalised, ``ocr/models/digits_card.json`` for the model,
+its data and its accuracy). The model has an eleventh class, "not one clean digit", for a
+struck-through digit, a scribble or two digits in one box: such a box is flagged, not read.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ocr.digits import Cell, find_cells, normalise_digit
+from ocr.engines import ReadHints
+from ocr.models import DIGITS_MODEL
+from ocr.results import EngineReading
+
+__all__ = ["CellReading", "DigitEngine", "DigitReading"]
+
+log = logging.getLogger(__name__)
+
+REJECT = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CellReading:
+    """One box: its digit ("" when empty), the top probability, the runner-up's, P(reject)."""
+
+    digit: str
+    prob: float
+    second: float
+    reject: float
+    empty: bool
+    two_glyphs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReading:
+    """All boxes of a field, left to right."""
+
+    cells: tuple[CellReading, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(c.digit for c in self.cells)
+
+    @property
+    def min_prob(self) -> float:
+        """The least sure box's top probability (1.0 when every box is empty)."""
+        return min((c.prob for c in self.cells if not c.empty), default=1.0)
+
+    @property
+    def confidence(self) -> float:
+        """Probability that every box is right, if boxes err independently."""
+        return float(np.prod([c.prob for c in self.cells if not c.empty]))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class DigitEngine:
+    """One onnxruntime session per worker process, single-threaded like the other engines."""
+
+    name: ClassVar[str] = "digits"
+
+    @classmethod
+    def is_available(cls) -> bool:
+        return importlib.util.find_spec("onnxruntime") is not None and DIGITS_MODEL.is_file()
+
+    def __init__(self, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = int(threads)
+        opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
+        self._session = ort.InferenceSession(str(DIGITS_MODEL), sess_options=opts,
+                                             providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0].name
+
+    def classify(self, digits: np.ndarray) -> np.ndarray:
+        """Class probabilities [n, 11] for normalised digits [n, 28, 28] (ink 1.0)."""
+        if len(digits) == 0:
+            return np.zeros((0, REJECT + 1), np.float32)
+        x = np.ascontiguousarray(digits[:, None].astype(np.float32))
+        return _softmax(self._session.run(None, {self._input: x})[0])
+
+    def read_cells(self, cells: list[Cell]) -> DigitReading:
+        """Classify the non-empty boxes; an empty box reads "" (not 0)."""
+        full = [c for c in cells if not c.empty]
+        probs = self.classify(np.array([normalise_digit(c.image, c.mask) for c in full]))
+        by_index = dict(zip((c.index for c in full), probs, strict=True))
+        out = []
+        for c in cells:
+            p = by_index.get(c.index)
+            if p is None:
+                out.append(CellReading("", 1.0, 0.0, 0.0, True, False))
+                continue
+            order = np.argsort(p[:REJECT])[::-1]
+            out.append(CellReading(str(int(order[0])), float(p[order[0]]),
+                                   float(p[order[1]]), float(p[REJECT]), False, c.two_glyphs))
+        return DigitReading(tuple(out))
+
+    def read_field(self, region: np.ndarray, box_px: tuple[int, int, int, int], cells: int,
+                   dpi: float = 300.0) -> DigitReading:
+        """Read a comb field: ``region`` holds the box (``box_px`` inside it) with a margin."""
+        return self.read_cells(find_cells(region, box_px, cells, dpi=dpi))
+
+    def recognize(self, image: np.ndarray, hints: ReadHints) -> EngineReading:
+        """The engine contract: ``image`` is the field's box, edge to edge, ``hints.comb`` cells.
+
+        Without a grid (``comb`` 0 or 1) the whole crop is one box.
+        """
+        gray = image if image.ndim == 2 else image.mean(axis=2).astype(np.uint8)
+        h, w = gray.shape
+        reading = self.read_field(gray, (0, 0, w - 1, h - 1), max(1, hints.comb), hints.dpi)
+        return EngineReading(self.name, reading.text, reading.confidence)

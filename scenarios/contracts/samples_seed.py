@@ -1,0 +1,266 @@
+"""Seeded violations of every contract rule, and the clean boundary cases beside them.
+
+Each seeding function makes ``k`` contracts that break exactly one rule (see
+:mod:`scenarios.contracts.samples_register`) and records them in the truth. Seeded
+contracts use competitive methods unless the rule is about negotiated contracts, so that
+they never take part in a split order by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import replace
+
+from ocr.checkdigits import corporate_number_check_digit
+from scenarios.contracts.samples import SVendor, name_variant
+from scenarios.contracts.samples_register import (
+    START,
+    SContract,
+    Seeded,
+    SSuspension,
+    _Drawer,
+)
+
+__all__ = ["seed_violations"]
+
+_DAY = dt.timedelta(days=1)
+_REVISION = dt.date(2025, 4, 1)
+_LIMIT_CASES = (  # (category, day, estimated price, violation?) — both sides of 2025-04-01
+    ("土木一式", dt.date(2025, 3, 31), 1_300_000, False),
+    ("土木一式", dt.date(2025, 3, 31), 1_300_001, True),
+    ("土木一式", dt.date(2025, 3, 31), 1_500_000, True),
+    ("土木一式", dt.date(2025, 4, 1), 1_500_000, False),
+    ("土木一式", dt.date(2025, 4, 1), 2_000_000, False),
+    ("土木一式", dt.date(2025, 4, 1), 2_000_001, True),
+    ("物品", dt.date(2025, 3, 31), 800_000, False),
+    ("物品", dt.date(2025, 3, 31), 800_001, True),
+    ("物品", dt.date(2025, 4, 1), 1_500_000, False),
+    ("物品", dt.date(2025, 4, 1), 1_500_001, True),
+)
+
+
+def _qualified(d: _Drawer, category: str, day: dt.date, *, exclude: object = None
+               ) -> SVendor | None:
+    for _ in range(10):
+        v = d.vendor_for(category, day)
+        if v is not None and v is not exclude:
+            return v
+    return None
+
+
+def _base(d: _Drawer, note: str, lo: dt.date = START, hi: dt.date | None = None
+          ) -> tuple[SContract, SVendor]:
+    """A clean competitive contract of a qualified vendor (the start of most seeds)."""
+    for _ in range(50):
+        category = d.pick(("土木一式", "舗装", "物品", "役務", "測量・建設コンサルタント"))
+        day = d.day(lo, hi)
+        v = _qualified(d, category, day)
+        if v is not None:
+            return d.competitive(day, category, v, note=note), v
+    raise RuntimeError("no qualified vendor found for a seeded contract")
+
+
+def _suspensions(d: _Drawer, k: int) -> None:
+    pool = [v for v in d.vendors if v.fate == "both"]
+    for n in range(min(k, len(pool))):
+        v = pool[int(d.rng.integers(len(pool)))]
+        if any(s.vendor is v for s in d.suspensions):
+            continue
+        start = d.day(dt.date(2024, 6, 1), d.end - dt.timedelta(days=125))
+        end = start + dt.timedelta(days=int(d.rng.integers(30, 120)))
+        by_name = n == 1  # one list row gives the name only
+        d.suspensions.append(SSuspension("" if by_name else v.number,
+                                         name_variant(v.name, d.rng) if by_name else v.name,
+                                         start, end, d.pick(("贈賄", "安全管理措置の不適切",
+                                                             "談合", "工事事故")), v))
+
+
+def _not_qualified(d: _Drawer, n: int) -> None:
+    if n % 2 == 0 and d.world.outsiders:
+        corp = d.pick(d.world.outsiders)
+        c = d.competitive(d.day(), d.pick(("土木一式", "物品", "役務")), corp,
+                          note="not_qualified")
+    else:
+        while True:
+            v = d.pick(d.vendors)
+            missing = [c for c in ("土木一式", "建築一式", "舗装", "物品", "役務") if not v.ever(c)]
+            day = d.day()
+            if missing and not d.suspended(v, day):
+                c = d.competitive(day, d.pick(missing), v, note="not_qualified")
+                break
+    d.truth.append(Seeded("not_qualified", c.number))
+
+
+def _lapsed(d: _Drawer, n: int) -> None:
+    for _ in range(200):
+        v = d.pick(d.vendors)
+        cats = sorted({c for c, *_ in v.quals})
+        category = d.pick(cats)
+        lo = _REVISION if v.fate == "old" else START
+        day = d.day(lo, d.end)
+        if v.fate in ("new", "corrected"):  # before its validity starts
+            first = min(s for c, _g, s, _e in v.quals if c == category)
+            day = d.day(first - dt.timedelta(days=60), first - _DAY)
+        if not v.qualified(category, day) and not d.suspended(v, day) and day <= d.end:
+            c = d.competitive(day, category, v, note="qualification_lapsed")
+            d.truth.append(Seeded("qualification_lapsed", c.number))
+            return
+
+
+def _suspended(d: _Drawer, n: int) -> None:
+    s = d.suspensions[n % len(d.suspensions)]
+    v = s.vendor
+    category = d.pick(sorted({c for c, *_ in v.quals}))
+    edge = n // len(d.suspensions)
+    day = (s.start, s.end)[edge] if edge < 2 else d.day(s.start, s.end)
+    if not v.qualified(category, day):
+        return
+    c = d.competitive(day, category, v, note="suspended")
+    d.truth.append(Seeded("suspended", c.number))
+    if edge < 2:  # the day outside the period is clean
+        out = s.start - _DAY if edge == 0 else s.end + _DAY
+        if v.qualified(category, out) and not d.suspended(v, out):
+            d.competitive(out, category, v, note="clean:suspension_edge")
+
+
+def _invalid_number(d: _Drawer, n: int) -> None:
+    c, v = _base(d, "invalid_corporate_number")
+    digits = v.number
+    if n % 3 == 2:
+        c.corporate_number = digits[1:]  # 12 digits
+    else:
+        right = corporate_number_check_digit(digits[1:])
+        c.corporate_number = f"{(right + 1 + n % 8) % 10}{digits[1:]}"
+    d.truth.append(Seeded("invalid_corporate_number", c.number))
+
+
+def _name_mismatch(d: _Drawer, n: int) -> None:
+    c, v = _base(d, "name_mismatch")
+    other = d.pick([o for o in d.vendors if o is not v])
+    c.vendor = other.name
+    c.corporate_number = v.number
+    d.truth.append(Seeded("name_mismatch", c.number))
+
+
+def _duplicate(d: _Drawer, n: int) -> None:
+    c, _v = _base(d, "duplicate_number")
+    if n % 2 == 0:
+        d.contracts.append(replace(c))  # the same row exported twice
+    else:
+        other, _ = _base(d, "duplicate_number")
+        other.number = c.number  # two contracts under one number
+    d.truth.append(Seeded("duplicate_number", c.number))
+
+
+def _date_order(d: _Drawer, n: int) -> None:
+    c, _v = _base(d, "date_order")
+    if n % 2 == 0:
+        c.period_from, c.period_to = c.period_to, c.period_from
+    else:
+        c.period_from = c.day - dt.timedelta(days=120)
+        c.period_to = c.day - dt.timedelta(days=int(d.rng.integers(1, 60)))
+    d.truth.append(Seeded("date_order", c.number))
+
+
+def _over_limit(d: _Drawer, n: int, k: int) -> None:
+    cases = [case for case in _LIMIT_CASES if case[3]]
+    if n < len(cases):
+        category, day, estimated, _ = cases[n]
+    else:
+        category = d.pick(("土木一式", "物品", "役務", "測量・建設コンサルタント"))
+        day = d.day()
+        lim = d.limits.limit(d.cls(category), day)
+        estimated = int(lim.amount * d.rng.uniform(1.05, 3.0)) // 1000 * 1000  # type: ignore[union-attr]
+    v = _qualified(d, category, day)
+    if v is None:
+        return
+    c = d.make(day, category, "negotiated", v, estimated, float(d.rng.uniform(0.9, 1.0)),
+               note="negotiated_over_limit")
+    d.truth.append(Seeded("negotiated_over_limit", c.number))
+
+
+def _limit_edges(d: _Drawer) -> None:
+    for category, day, estimated, bad in _LIMIT_CASES:
+        if bad:
+            continue
+        for _ in range(20):
+            v = _qualified(d, category, day)
+            if v is not None and d.negotiated(day, category, v, estimated,
+                                              note="clean:limit_edge"):
+                break
+
+
+def _split(d: _Drawer, n: int) -> None:
+    for _ in range(100):
+        category = d.pick(("土木一式", "物品", "役務", "舗装"))
+        first = d.day(START, d.end - dt.timedelta(days=40))
+        last_day = first + dt.timedelta(days=d.settings.split_window_days)
+        if (first < _REVISION) != (last_day < _REVISION):
+            continue  # a group straddling the revision would be judged by the new limit
+        v = _qualified(d, category, first)
+        window = d.settings.split_window_days
+        if v is None or any(not v.qualified(category, first + dt.timedelta(days=i))
+                            or d.suspended(v, first + dt.timedelta(days=i))
+                            for i in range(window + 1)):
+            continue
+        key = (v.number, d.cls(category))
+        if d.budget.near(key, first) or d.budget.near(key, last_day):
+            continue
+        lim = d.limits.limit(key[1], first).amount  # type: ignore[union-attr]
+        size = 2 + n % 3
+        shares = d.rng.uniform(0.45, 0.9, size) if size == 2 else d.rng.uniform(0.4, 0.8, size)
+        amounts = [int(s * lim) // 1000 * 1000 for s in shares]
+        if sum(amounts) <= lim:
+            continue
+        offsets = sorted(int(x) for x in d.rng.choice(d.settings.split_window_days + 1, size,
+                                                       replace=False))
+        base = d.subject(category)
+        style = n % 3
+        group = []
+        for i, (off, amount) in enumerate(zip(offsets, amounts, strict=True), start=1):
+            day = first + dt.timedelta(days=off)
+            subject = (f"{base}（その{i}）", f"{base} 第{i}回", f"{base}（{day.month}月{i}期分）"
+                       )[style]
+            d.budget.add(key, day, float("inf"))  # nothing else of the vendor near the group
+            group.append(d.make(day, category, "negotiated", v, amount,
+                                float(d.rng.uniform(0.9, 1.0)), note="split_order",
+                                subject=subject))
+        group.sort(key=lambda c: (c.day, c.number))
+        d.truth.append(Seeded("split_order", group[0].number,
+                              tuple(c.number for c in group)))
+        return
+
+
+def _bid_ratio(d: _Drawer, n: int) -> None:
+    c, _v = _base(d, "bid_ratio")
+    ratio = d.rng.uniform(0.5, 0.68) if n % 2 == 0 else d.rng.uniform(1.02, 1.1)
+    c.amount = int(c.estimated * ratio)  # type: ignore[operator]
+    d.truth.append(Seeded("bid_ratio", c.number))
+    if n < 2:  # exactly at the bounds: clean
+        edge, _ = _base(d, "clean:bid_ratio_edge")
+        edge.estimated = edge.estimated // 10 * 10  # type: ignore[operator]
+        edge.amount = edge.estimated * 7 // 10 if n == 0 else edge.estimated  # type: ignore[operator]
+
+
+def _register_data(d: _Drawer, n: int) -> None:
+    c, _v = _base(d, "register_data")
+    if n % 2 == 0:
+        c.category = "その他工事"
+    else:
+        c.amount = "未定"
+    d.truth.append(Seeded("register_data", c.number))
+
+
+def seed_violations(d: _Drawer, k: int) -> None:
+    """``k`` seeded violations per rule (more for the limit, whose boundaries all appear)."""
+    _suspensions(d, max(2, k // 2 + 1))
+    _limit_edges(d)
+    for n in range(max(k, sum(1 for c in _LIMIT_CASES if c[3]))):
+        _over_limit(d, n, k)
+    for n, fn in itertools.product(range(k), (_not_qualified, _lapsed, _invalid_number,
+                                              _name_mismatch, _duplicate, _date_order, _split,
+                                              _bid_ratio, _register_data)):
+        fn(d, n)
+    for n in range(max(k, 2 * len(d.suspensions))):
+        _suspended(d, n)

@@ -1,0 +1,185 @@
+"""``[scenarios.contracts]``: where the exports and the state are, the limits and the bounds.
+
+The contract register and the suspension list are the contract management system's exports:
+``contract_register`` and ``suspensions`` name a file, or a folder whose newest export (``.csv`` /
+``.xlsx``, by modification time) is taken, and every run reads them afresh. The same files
+may also be dropped into ``inbox/contracts/`` by hand: they are recognised by their columns
+(a register there is checked instead of the configured one in that run; a suspension list
+there is kept, see :mod:`scenarios.contracts.store`). ``previous_list`` is the vendor list
+the town kept before this robot (in the import layout): taken in once, as the starting point.
+
+Negotiated-contract limits are configuration, not code: ``limits`` is a list of tables, each
+in force from its ``from`` date until the next table of the same kind. ``kind = "statutory"``
+tables (地方自治法施行令 別表第5) must give all six classes; ``kind = "town"`` tables (the
+town's own, lower limits) may give some, and may not exceed the statutory limit in force on
+their date. The limit in force for a contract is the lower of the two on its date.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from robots.config import Config
+from robots.tables import DATA_SUFFIXES, Layout, load_layouts
+from scenarios.contracts.rules import RuleId, Severity
+from scenarios.contracts.schemas import PACKAGED_MAPPINGS, SCHEMAS
+
+__all__ = [
+    "CLASS_JA",
+    "LIMIT_CLASSES",
+    "METHODS",
+    "METHOD_JA",
+    "ContractsSettings",
+    "LimitTable",
+    "SourceError",
+    "layouts_for",
+    "newest_export",
+]
+
+log = logging.getLogger(__name__)
+
+LimitClass = Literal["works", "purchases", "leases", "sales", "lending", "others"]
+LIMIT_CLASSES: tuple[str, ...] = ("works", "purchases", "leases", "sales", "lending", "others")
+#: The classes of 別表第5 as the Enforcement Order names them.
+CLASS_JA = {"works": "工事又は製造の請負", "purchases": "財産の買入れ", "leases": "物件の借入れ",
+            "sales": "財産の売払い", "lending": "物件の貸付け", "others": "その他のもの"}
+Method = Literal["general", "designated", "negotiated", "negotiated_other"]
+METHODS: tuple[str, ...] = ("general", "designated", "negotiated", "negotiated_other")
+#: negotiated = 少額随意契約 (art. 167-2 (1) item 1, the limits apply); negotiated_other = a
+#: negotiated contract under another item (no amount limit).
+METHOD_JA = {"general": "一般競争入札", "designated": "指名競争入札",
+             "negotiated": "随意契約（少額）", "negotiated_other": "随意契約（少額以外）"}
+_STATUTORY = (
+    {"kind": "statutory", "title": "地方自治法施行令 別表第5（令和7年改正前）",
+     "works": 1_300_000, "purchases": 800_000, "leases": 400_000, "sales": 300_000,
+     "lending": 300_000, "others": 500_000},
+    {"kind": "statutory", "title": "地方自治法施行令 別表第5（令和7年政令第94号）",
+     "from": date(2025, 4, 1), "works": 2_000_000, "purchases": 1_500_000, "leases": 800_000,
+     "sales": 500_000, "lending": 300_000, "others": 1_000_000},
+)
+_CATEGORIES: dict[str, LimitClass] = {
+    "土木一式": "works", "建築一式": "works", "舗装": "works", "電気": "works", "管": "works",
+    "測量・建設コンサルタント": "others", "物品": "purchases", "賃貸借": "leases",
+    "役務": "others", "売払い": "sales", "貸付け": "lending",
+}  # fmt: skip
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class LimitTable(_Model):
+    """One table of upper limits (yen) of negotiated contracts, in force from ``from``."""
+
+    kind: Literal["statutory", "town"] = "statutory"
+    title: str = Field(min_length=1)
+    since: date | None = Field(default=None, alias="from")  # None: in force before the others
+    works: int | None = Field(default=None, ge=0)
+    purchases: int | None = Field(default=None, ge=0)
+    leases: int | None = Field(default=None, ge=0)
+    sales: int | None = Field(default=None, ge=0)
+    lending: int | None = Field(default=None, ge=0)
+    others: int | None = Field(default=None, ge=0)
+
+    def amount(self, cls: str) -> int | None:
+        return getattr(self, cls)
+
+
+class ContractsSettings(_Model):
+    """``[scenarios.contracts]`` in config.toml (paths relative to the config file)."""
+
+    contract_register: Path | None = None  # the register export, or its folder (newest)
+    suspensions: Path | None = None  # 指名停止 list export, or its folder
+    previous_list: Path | None = None  # the vendor list before this robot (import layout)
+    state_db: Path = Path("var/contracts.sqlite")
+    mappings_dirs: tuple[Path, ...] = ()
+    forms: tuple[str, ...] = ("bid_qualification",)
+    export_layout: str = "vendor_list_cms"  # layout of the import CSV (and previous list)
+    as_of: date | None = None  # the list's date; unset = the day of the run
+    categories: dict[str, LimitClass] = Field(default_factory=lambda: dict(_CATEGORIES))
+    graded_classes: tuple[LimitClass, ...] = ("works",)  # their categories need a grade
+    grades: tuple[str, ...] = ("A", "B", "C", "D")
+    no_qualification: tuple[str, ...] = ("売払い", "貸付け")
+    qualification_methods: tuple[Method, ...] = METHODS  # type: ignore[assignment]
+    limits: tuple[LimitTable, ...] = Field(
+        default_factory=lambda: tuple(LimitTable.model_validate(t) for t in _STATUTORY))
+    limit_amount: Literal["estimated_price", "contract_amount"] = "estimated_price"
+    limit_tax: Literal["included", "excluded"] = "included"
+    tax_rate_percent: int = Field(default=10, ge=0, le=100)
+    split_window_days: int = Field(default=30, ge=0)
+    split_similarity: float = Field(default=80.0, ge=0, le=100)
+    bid_ratio_min: float = Field(default=0.70, ge=0)
+    bid_ratio_max: float = Field(default=1.00, gt=0)
+    bid_ratio_methods: tuple[Method, ...] = ("general", "designated")
+    department_column: str = ""  # register column summarised per department (default: mapped)
+    severity: dict[RuleId, Severity] = Field(default_factory=dict)
+    list_workbook_name: str = Field(default="資格者名簿", min_length=1)
+    import_csv_name: str = Field(default="資格者名簿_取込用", min_length=1)
+    check_workbook_name: str = Field(default="契約チェック結果", min_length=1)
+    scan_workbook_name: str = Field(default="申請書読取", min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ContractsSettings:
+        problems = []
+        if self.bid_ratio_min > self.bid_ratio_max:
+            problems.append("bid_ratio_min must not be above bid_ratio_max")
+        statutory = sorted((t for t in self.limits if t.kind == "statutory"),
+                           key=lambda t: t.since or date.min)
+        if not statutory:
+            problems.append("limits: give at least one statutory table")
+        for kind in ("statutory", "town"):
+            dates = [t.since for t in self.limits if t.kind == kind]
+            if len(set(dates)) != len(dates):
+                problems.append(f"limits: two {kind} tables from the same date")
+        for t in statutory:
+            missing = [c for c in LIMIT_CLASSES if t.amount(c) is None]
+            if missing:
+                problems.append(f"limits: statutory table {t.title!r} lacks {', '.join(missing)}")
+        for t in (t for t in self.limits if t.kind == "town"):
+            ref = [s for s in statutory if (s.since or date.min) <= (t.since or date.min)]
+            law = ref[-1] if ref else (statutory[0] if statutory else None)
+            for c in LIMIT_CLASSES:
+                own, top = t.amount(c), law.amount(c) if law else None
+                if own is not None and top is not None and own > top:
+                    problems.append(f"limits: town table {t.title!r} sets {c} {own:,} above the "
+                                    f"statutory {top:,} of {law.title!r}")  # type: ignore[union-attr]
+        unknown = [c for c in self.no_qualification if c not in self.categories]
+        if unknown:
+            problems.append(f"no_qualification: unknown categories {', '.join(unknown)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class SourceError(Exception):
+    """A configured export cannot be used; ``problem`` names the key and what to do."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def layouts_for(config: Config, settings: ContractsSettings) -> tuple[Layout, ...]:
+    """The packaged layouts, then the town's own (raises ``MappingError``)."""
+    dirs = (PACKAGED_MAPPINGS, *(config.resolve(d) for d in settings.mappings_dirs))
+    return load_layouts(tuple(dirs), SCHEMAS)
+
+
+def newest_export(config: Config, key: str, path: Path) -> Path:
+    """The file named, or the newest ``.csv``/``.xlsx`` export in the folder named."""
+    p = config.resolve(path)
+    if p.is_dir():
+        exports = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
+                   and not f.name.startswith((".", "~$"))]
+        if not exports:
+            raise SourceError(f"scenarios.contracts.{key}: no .csv or .xlsx export in {p}")
+        return max(exports, key=lambda f: (f.stat().st_mtime_ns, f.name))
+    if not p.is_file():
+        raise SourceError(f"scenarios.contracts.{key}: file {p} does not exist (export it "
+                          "there, name its folder, or remove the key)")
+    return p

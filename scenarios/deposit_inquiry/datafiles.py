@@ -1,0 +1,98 @@
+"""Reply files from the online inquiry service and banks: one work item, one document per row.
+
+Each row becomes a :class:`~robots.records.DocumentRecord` of form :data:`DATA_FORM` whose
+fields are the reply's normalised values, flagged where a check failed; the run log so counts
+replies (not files) and the evaluation compares like with like. The records carry the values
+to the parent's ``finish`` (they are never written in clear to the run log: it keeps digests).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import zipfile
+
+from ocr.japanese import normalize_text
+from ocr.reasons import Reason
+from ocr.results import FieldResult
+from robots.records import DocumentRecord
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
+from scenarios.deposit_inquiry.mapping import Layout, LayoutNotRecognised, read_table
+from scenarios.deposit_inquiry.records import FIELD_LABELS, check_reply
+
+__all__ = ["DATA_FORM", "LAYOUT_FIELD", "RECORDED_FIELDS", "read_reply_file", "record_values"]
+
+log = logging.getLogger(__name__)
+
+#: Form id of reply rows read from data files, in the run log and the evaluation report.
+DATA_FORM = "deposit_reply_data"
+#: Field holding the id of the layout a row was read with (not personal data).
+LAYOUT_FIELD = "source_layout"
+RECORDED_FIELDS: dict[str, str] = {
+    "inquiry_number": "digits", "bank_code": "bank_code", "branch_code": "branch_code",
+    "kana": "kana", "name": "text", "birth_date": "date", "account_type": "text",
+    "account_number": "account_number", "balance": "amount", "balance_date": "date",
+    "no_account": "checkbox", "reply_date": "date",
+}  # fmt: skip
+
+
+def _reason(why: str) -> Reason:
+    code = ("unknown_branch" if "この金融機関の店舗にない" in why
+            else "unknown_bank" if "全銀データにない" in why
+            else "empty_required" if why.endswith("空欄") else "invalid_format")
+    return Reason(code, why)
+
+
+def _fields(layout: Layout, raw: dict[str, str], values: dict[str, str],
+            problems: list[tuple[str, str]]) -> list[FieldResult]:
+    out = [FieldResult(LAYOUT_FIELD, "回答データの形式", "text", layout.id, layout.id, 1.0)]
+    for name, ftype in RECORDED_FIELDS.items():
+        reasons = [_reason(why) for f, why in problems if f == name]
+        if name == "account_number":  # a ゆうちょ 記号・番号 problem is about the account
+            reasons += [_reason(why) for f, why in problems if f == "yucho_number"]
+        out.append(FieldResult(name, FIELD_LABELS[name], ftype, normalize_text(raw.get(name, "")),
+                               values.get(name, ""), 1.0, reasons))
+    return out
+
+
+def record_values(rec: DocumentRecord) -> tuple[str, dict[str, str], list[tuple[str, str]]]:
+    """(layout id, values, problems) of a data-row record, as :func:`read_reply_file` made it."""
+    layout = ""
+    values: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for f in rec.fields:
+        if f.name == LAYOUT_FIELD:
+            layout = f.value
+        elif f.name in RECORDED_FIELDS:
+            values[f.name] = f.value
+            problems += [(f.name, r.detail or r.message) for r in f.reasons]
+    return layout, values, problems
+
+
+def read_reply_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]) -> ItemResult:
+    """Read one reply file: each row a document, or the file quarantined with the reason."""
+    t0 = time.perf_counter()
+    try:
+        table = read_table(item.path, layouts, "reply")
+    except LayoutNotRecognised as exc:
+        return ItemResult(item, Outcome.REJECTED, reason_code="unknown_layout",
+                          reason_ja=exc.reason_ja, detail=str(exc))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        return ItemResult(item, Outcome.REJECTED, reason_code="unreadable",
+                          reason_ja="ファイルを読み込めませんでした（壊れているか、CSV・Excel"
+                                    "形式ではありません）。元のデータを確認してください。",
+                          detail=f"{type(exc).__name__}")
+    docs = []
+    for row, raw in table.rows:
+        values, problems = check_reply(table.layout, raw, ctx.today)
+        docs.append(DocumentRecord(
+            doc_id=f"{ctx.run_id}-{item.seq:03d}-r{row:05d}", form_id=DATA_FORM,
+            source_file=item.name, page=str(row),
+            fields=_fields(table.layout, raw, values, problems)))
+    per_row = (time.perf_counter() - t0) * 1000 / max(1, len(docs))
+    for d in docs:
+        d.timings_ms["parse"] = per_row
+    outcome = Outcome.NEEDS_REVIEW if any(d.needs_review for d in docs) else Outcome.OK
+    log.info("%s: %d reply row(s), layout %s (%s)", item.name, len(docs), table.layout.id,
+             table.encoding)
+    return ItemResult(item, outcome, docs, detail=f"layout {table.layout.id}, {len(docs)} rows")
