@@ -13,6 +13,7 @@ page is born-digital and yields its text layer, found by :mod:`ocr._pdflayout`.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 import struct
@@ -205,6 +206,27 @@ def _pdf_page(path: Path, page: pypdf.PageObject, index: int, max_pixels: int) -
     return PageImage(index, arr, dpi, False, "pdf-image", size_mm, words)
 
 
+def _plain_jpeg(xobj: object) -> bytes | None:
+    """The JPEG file inside an image stream that needs nothing but JPEG decoding, else None.
+
+    Scanners write exactly this (one DCTDecode stream, gray or RGB, no mask or decode
+    array). pypdf would decode it and then re-encode it into a file of its own before
+    handing over the picture — a third of a page's loading time — so such a stream goes to
+    Pillow as it is; anything else takes pypdf's general path.
+    """
+    if xobj is None:
+        return None
+    obj = xobj.get_object()  # type: ignore[attr-defined]
+    if obj.get("/Filter") not in ("/DCTDecode", ["/DCTDecode"]) or obj.get("/DecodeParms"):
+        return None
+    if obj.get("/ColorSpace") not in ("/DeviceGray", "/DeviceRGB"):
+        return None
+    if any(k in obj for k in ("/SMask", "/Mask", "/Decode", "/ImageMask")):
+        return None
+    data = obj.get_data()
+    return data if isinstance(data, bytes) and data[:2] == b"\xff\xd8" else None
+
+
 def _decode_pdf_image(
     page: pypdf.PageObject, placed: Placed, *, max_pixels: int, where: str
 ) -> Image.Image:
@@ -225,7 +247,10 @@ def _decode_pdf_image(
             image_maximum_buffer_size=limit,
             stream_decoding_work_maximum_length=max(3 * limit, 300_000_000),
         ):
-            if placed.xobj is not None:
+            plain_jpeg = _plain_jpeg(placed.xobj)
+            if plain_jpeg is not None:
+                pil = Image.open(io.BytesIO(plain_jpeg))
+            elif placed.xobj is not None:
                 pil = placed.xobj.decode_as_image()
             else:
                 pil = page.images[f"~{placed.inline_index}~"].image

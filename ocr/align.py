@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr._stats import percentile_u8
 from ocr.errors import RegistrationError
 from ocr.render import blank_image
 from ocr.templates import FieldType, FormTemplate, TemplateLibrary
@@ -142,6 +143,11 @@ def _qr_detectors() -> tuple[cv2.QRCodeDetector, cv2.QRCodeDetectorAruco]:
     return cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()
 
 
+def cut_scale(full: int, small: int) -> float:
+    """Full-resolution pixels per pixel of a shrunk region."""
+    return full / small if small else 1.0
+
+
 def read_qr(gray: np.ndarray, dpi: float) -> tuple[str, np.ndarray] | None:
     """Decode a form QR code: its payload and its four corners in page pixels, or None.
 
@@ -150,28 +156,37 @@ def read_qr(gray: np.ndarray, dpi: float) -> tuple[str, np.ndarray] | None:
     OpenCV decoders fail on different scans, so both are tried.
     """
     f = min(1.0, 200.0 / dpi)
-    g = gray if f == 1.0 else cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_AREA)
-    h, w = g.shape
-    cw, ch = int(max(w, h) * 0.26), int(max(w, h) * 0.2)
+    page_h, page_w = gray.shape[:2]
+    side, short = int(max(page_w, page_h) * 0.26), int(max(page_w, page_h) * 0.2)
     regions = []
-    for x0, y0 in ((w - cw, 0), (0, h - ch), (0, 0), (w - cw, h - ch)):
-        regions += [(x0, y0, cw, ch), (x0, y0, ch, cw)]  # portrait and landscape corners
+    right, bottom = page_w - side, page_h - short
+    for x0, y0 in ((right, 0), (0, bottom), (0, 0), (right, bottom)):
+        regions += [(x0, y0, side, short), (x0, y0, short, side)]  # portrait, landscape
+    small: dict[tuple[int, int, int, int], tuple[np.ndarray, float, float]] = {}  # each corner once
     for det in _qr_detectors():
         for x0, y0, rw, rh in regions:
-            x0, y0 = max(0, min(x0, w - rw)), max(0, min(y0, h - rh))
+            x0, y0 = max(0, min(x0, page_w - rw)), max(0, min(y0, page_h - rh))
+            key = (x0, y0, rw, rh)
+            if key not in small:  # only the corners are shrunk, never the whole page
+                cut = gray[y0:y0 + rh, x0:x0 + rw]
+                g = cut if f == 1.0 else cv2.resize(cut, None, fx=f, fy=f,
+                                                    interpolation=cv2.INTER_AREA)
+                small[key] = (g, cut_scale(cut.shape[1], g.shape[1]),
+                              cut_scale(cut.shape[0], g.shape[0]))
+            g, sx, sy = small[key]
             try:
-                payload, pts, _ = det.detectAndDecode(g[y0:y0 + rh, x0:x0 + rw])
+                payload, pts, _ = det.detectAndDecode(g)
             except cv2.error:
                 continue
             if payload and pts is not None and _QR_RE.match(payload):
-                corners = pts.reshape(4, 2) + np.array([x0, y0], dtype=np.float32)
-                return payload, corners.astype(np.float32) / f
+                corners = pts.reshape(4, 2) * np.array([sx, sy], dtype=np.float32)
+                return payload, corners + np.array([x0, y0], dtype=np.float32)
     return None
 
 
 def _score(warped_coarse: np.ndarray, template_ink: np.ndarray) -> float:
     """Share of the blank form's printed ink that is also ink on the registered page."""
-    thr = min(170, int(np.percentile(warped_coarse, 50)) - 40)
+    thr = min(170, int(percentile_u8(warped_coarse, 50)) - 40)
     page_ink = cv2.dilate((warped_coarse < thr).astype(np.uint8), np.ones((3, 3), np.uint8))
     total = int(template_ink.sum())
     return float((page_ink & template_ink).sum()) / total if total else 0.0

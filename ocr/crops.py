@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr._stats import percentile_u8
 from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
 
 __all__ = ["Crop", "compact_comb", "cut_field", "inked_cells"]
@@ -75,7 +76,7 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     if denoise == "always" or (denoise == "auto"
                                and crop_needs_cleaning(noise, threshold=denoise_above)):
         sub = denoise_crop(sub)
-    bg = float(np.percentile(sub, 90))
+    bg = percentile_u8(sub, 90)
     # Relative to the paper, never a fixed grey: faded print on a bright scan can be lighter
     # than 190, and a fixed cap once cut the last, faintest character off a name.
     ink = (sub < bg - max(40.0, 3.5 * noise)).astype(np.uint8)

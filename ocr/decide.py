@@ -86,6 +86,9 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
         conf = 1.0 - miss
         low = min(_clip(rr.confidence) for rr, _ in checked)
         if low < rule.agree_min:
+            # the sheet must not show 100 % beside "low confidence": a flagged agreement is
+            # worth what its weakest reading is worth
+            conf = low
             reasons.append(reason("low_confidence", f"{low:.2f}"))
     else:
         # Prefer a reading that validates; among those, the more confident one. The later

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr._stats import percentile_u8
 from ocr.preprocess import estimate_noise
 
 __all__ = [
@@ -60,7 +61,7 @@ def ink_mask(gray: np.ndarray, *, dpi: float = 300.0) -> np.ndarray:
         return np.zeros(gray.shape, bool)
     noise = estimate_noise(gray)
     smooth = cv2.medianBlur(gray, 3) if noise >= 9.0 else gray
-    bg = float(np.percentile(smooth, 90))
+    bg = percentile_u8(smooth, 90)
     ink = (smooth < min(bg - max(45.0, 3.5 * noise), 200.0)).astype(np.uint8)
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     min_area = _MIN_INK_MM2 * (dpi * _MM) ** 2 / 4
@@ -98,8 +99,8 @@ def normalise_digit(gray: np.ndarray, mask: np.ndarray | None = None) -> np.ndar
     y0, y1, x0, x1 = ys[0], ys[-1] + 1, xs[0], xs[-1] + 1
     keep = cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8))[y0:y1, x0:x1] > 0
     sub = gray[y0:y1, x0:x1].astype(np.float32)
-    bg = float(np.percentile(gray, 90))
-    dark = float(np.percentile(sub[mask[y0:y1, x0:x1]], 10))
+    bg = percentile_u8(gray, 90)
+    dark = percentile_u8(sub[mask[y0:y1, x0:x1]], 10)
     ink = np.clip((bg - sub) / max(bg - dark, 1.0), 0.0, 1.0) * keep
     h, w = ink.shape
     f = _BOX / max(h, w)
@@ -150,7 +151,7 @@ def find_cells(region: np.ndarray, box_px: tuple[int, int, int, int], cells: int
     """
     x, y, w, h = box_px
     search = max(2, round(_LINE_SEARCH_MM * dpi * _MM))
-    dark = region < min(float(np.percentile(region, 90)) - 60.0, 170.0)
+    dark = region < min(percentile_u8(region, 90) - 60.0, 170.0)
     band = dark[max(0, y + h // 4):min(region.shape[0], y + h - h // 4)]
     cols = band.mean(axis=0) if band.size else np.zeros(region.shape[1])
     strip = dark[:, max(0, x):min(region.shape[1], x + w)]

@@ -16,6 +16,8 @@ import logging
 import cv2
 import numpy as np
 
+from ocr._stats import mad_sigma
+
 __all__ = [
     "crop_needs_cleaning",
     "denoise_crop",
@@ -59,8 +61,10 @@ def estimate_noise(gray: np.ndarray) -> float:
     if gray.shape[1] > 1000:
         f = 1000 / gray.shape[1]
         gray = cv2.resize(gray, None, fx=f, fy=f, interpolation=cv2.INTER_NEAREST)
-    med = float(np.median(gray))
-    return 1.4826 * float(np.median(np.abs(gray.astype(np.float32) - med)))
+    if gray.dtype != np.uint8:
+        med = float(np.median(gray))
+        return 1.4826 * float(np.median(np.abs(gray.astype(np.float32) - med)))
+    return mad_sigma(gray)
 
 
 def crop_needs_cleaning(noise_sigma: float, *, threshold: float = 9.0) -> bool:

@@ -117,6 +117,24 @@ class RunConfig(_Model):
     """How a run uses the machine."""
 
     jobs: int = Field(default=0, ge=0, description="worker processes; 0 = one per core")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="address of a Dask scheduler (tcp://10.0.0.5:8786, tls://...); when set, "
+                    "the per-file OCR work runs on that cluster's workers instead of the local "
+                    "process pool (see docs/operations.md); jobs is then not used")
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _scheduler_address(cls, v: str | None) -> str | None:
+        """Catch a bare host name or a typo here, not as a connection failure at 2 a.m."""
+        if v is None:
+            return None
+        v = v.strip()
+        if "://" not in v or v.startswith("://") or v.endswith("://") or any(
+                c.isspace() for c in v):
+            raise ValueError("a Dask scheduler address such as tcp://10.0.0.5:8786 "
+                             "(protocol://host:port)")
+        return v
 
 
 class CsvConfig(_Model):

@@ -5,6 +5,8 @@ and the outputs, so results are identical whichever executor ran them. A worker 
 (a native crash inside an OCR library) costs only the item it was on: the pool is rebuilt
 and the other items go on. A dead worker breaks the whole pool, so the items that were in
 flight are retried one at a time first; only an item that kills a worker on its own is given up.
+With ``[run] dask_scheduler`` set, :mod:`robots.executor_dask` keeps the same contract on the
+machines of a Dask cluster.
 
 After a stop request (:mod:`robots.shutdown`) no new item is started; the items in flight
 finish and the caller gets results for those only. Workers ignore SIGINT/SIGTERM (the parent
@@ -28,7 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
+from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem, get_scenario
 from robots.shutdown import stop_requested
 
 __all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
@@ -92,7 +94,11 @@ def _crash_result(item: WorkItem, exc: BaseException) -> ItemResult:
 
 
 def _process(item: WorkItem) -> ItemResult:
-    scenario, ctx = _WORKER["scenario"], _WORKER["ctx"]
+    return _process_with(_WORKER["scenario"], _WORKER["ctx"], item)
+
+
+def _process_with(scenario: Scenario, ctx: RunContext, item: WorkItem) -> ItemResult:
+    """``scenario.process`` with a bug turned into an ERROR result (shared by every executor)."""
     try:
         return scenario.process(item, ctx)
     except Exception as exc:  # one item's bug must not stop the run
@@ -104,6 +110,13 @@ def _process(item: WorkItem) -> ItemResult:
 
 class Executor:
     """Runs ``scenario.process`` over items; yields results as they complete."""
+
+    def connect(self) -> None:
+        """Reach the machines that will do the work; the runner calls it before claiming files.
+
+        Local executors have nothing to reach. A remote one (:mod:`robots.executor_dask`)
+        raises here, so that an unreachable cluster leaves every file in the inbox.
+        """
 
     def run(self, scenario_name: str, ctx: RunContext,
             items: Sequence[WorkItem]) -> Iterator[ItemResult]:
@@ -223,6 +236,13 @@ class _ForwardHandler(logging.Handler):
             logger.handle(record)
 
 
-def make_executor(jobs: int) -> Executor:
-    """Serial for one job, a process pool otherwise."""
+def make_executor(jobs: int, dask_scheduler: str | None = None) -> Executor:
+    """A Dask cluster when ``[run] dask_scheduler`` is set; else serial for one job, a pool.
+
+    :mod:`distributed` is imported only then: a town without a cluster never loads it.
+    """
+    if dask_scheduler:
+        from robots.executor_dask import DaskExecutor
+
+        return DaskExecutor(dask_scheduler)
     return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs)

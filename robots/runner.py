@@ -234,6 +234,9 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     run_id = new_run_id()
     ready, later = list_inbox(paths.inbox, settle_seconds=cfg.inbox.settle_seconds)
     jobs = max(1, min(jobs, len(ready) or 1))
+    executor = make_executor(jobs, cfg.run.dask_scheduler)
+    if ready:  # an unreachable Dask cluster stops the run here, before any file is claimed
+        executor.connect()
     secret = runlog.start_run(run_id, name, trigger=trigger, jobs=jobs, version=__version__,
                               out_dir=out_root / run_id)
     log.info("run %s of %s: %d file(s) ready, %d left for later", run_id, name, len(ready),
@@ -270,7 +273,7 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
                      out_dir=out_root / run_id, today=today,
                      forms_dirs=tuple(forms_dirs(cfg)), secret=secret)
     total = len(items)
-    for n, result in enumerate(make_executor(jobs).run(name, ctx, items), start=1):
+    for n, result in enumerate(executor.run(name, ctx, items), start=1):
         results.append(result)
         step("processed")
         if progress is not None:
