@@ -7,6 +7,7 @@ These are plain dataclasses (pickle-able, so worker processes can return them) w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ocr.reasons import Reason
@@ -37,11 +38,18 @@ class FieldResult:
     readings: list[EngineReading] = field(default_factory=list)
     box_px: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h on the registered page
     crop_png: bytes | None = None  # the field as scanned, kept for fields a reviewer must see
+    crop_file: str | None = None  # where a caller moved crop_png to keep it out of memory
     signals: Any = None  # what the flag decision saw (ocr.decide), kept only for calibration
 
     @property
     def flagged(self) -> bool:
         return bool(self.reasons)
+
+    def crop(self) -> bytes | None:
+        """The crop's PNG, wherever it is kept; raises OSError when its file is unreadable."""
+        if self.crop_png is not None:
+            return self.crop_png
+        return Path(self.crop_file).read_bytes() if self.crop_file else None
 
     def to_dict(self) -> dict[str, Any]:
         return {

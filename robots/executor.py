@@ -16,6 +16,8 @@ killed run leaves no orphan process reading files that recovery is putting back.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import logging.handlers
 import multiprocessing as mp
@@ -106,6 +108,28 @@ def _process_with(scenario: Scenario, ctx: RunContext, item: WorkItem) -> ItemRe
         log.error("item %s failed: %s\n%s", item.seq, _where(exc),
                   "".join(traceback.format_tb(exc.__traceback__)))
         return _crash_result(item, exc)
+    finally:
+        _give_back_memory()
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc (Windows, macOS, musl)
+        return None
+
+
+def _give_back_memory() -> None:
+    """Return the pages a document freed to the system (glibc keeps them otherwise).
+
+    Page images of 9 MB come and go with every document; glibc's arenas keep the freed
+    memory and a worker's resident size drifted from 290 to 390 MB over 400 pages. Trimmed
+    after each document it stays within 250-300 MB (measured, bench/throughput.py).
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 class Executor:

@@ -55,6 +55,7 @@ from robots.runlog import RunLog
 from robots.runsteps import check_writable, duplicate_result, final_paths, roll_back, twin_result
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs, get_scenario
 from robots.shutdown import step, stop_requested
+from robots.spool import CropSpool
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 
@@ -273,8 +274,10 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
                      out_dir=out_root / run_id, today=today,
                      forms_dirs=tuple(forms_dirs(cfg)), secret=secret)
     total = len(items)
+    partial = out_root / f"{run_id}.partial"
+    spool = CropSpool(partial / ".crops")  # keeps the main process's memory flat
     for n, result in enumerate(executor.run(name, ctx, items), start=1):
-        results.append(result)
+        results.append(spool.take(result))
         step("processed")
         if progress is not None:
             progress(n, total)
@@ -290,12 +293,12 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
         log.warning("run %s stopped early: %d file(s) not started are back in the inbox",
                     run_id, len(put_back))
 
-    partial = out_root / f"{run_id}.partial"
     good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
     try:
-        partial.mkdir(parents=True, mode=0o700)
+        partial.mkdir(parents=True, exist_ok=True, mode=0o700)
         outputs = (scenario.finish(good, ctx, partial)
                    if good or scenario.finish_without_items else [])
+        spool.remove()
         step("outputs written")
         now = datetime.now()
         finals = final_paths(results, paths, now)

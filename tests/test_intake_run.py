@@ -32,6 +32,7 @@ from robots.config import load_config
 from robots.csvout import GETA
 from robots.errors import ExitCode
 from robots.excel import META_SHEET, REVIEW_SHEET
+from robots.excel_review import REVIEW_FIRST_ROW
 from robots.excel_write import sheet_title
 from robots.outputs import ENCODING_REPORT, csv_header
 from robots.records import DocumentRecord
@@ -173,6 +174,12 @@ def test_mixed_forms_one_sheet_and_one_csv_per_form(main_run: MainRun) -> None:
         rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]]
         assert len(rows) == per_form[f]  # rows = documents
         assert len(_csv(s.out_dir / f"{f}.csv")) - 1 == per_form[f]
+    # every flagged field's crop reached the sheet through the spool, which is gone now
+    flagged = sum(1 for r in wb[REVIEW_SHEET].iter_rows(min_row=REVIEW_FIRST_ROW, values_only=True)
+                  if r[0])
+    assert flagged == len(wb[REVIEW_SHEET]._images) > 0
+    assert not (s.out_dir / ".crops").exists()
+    assert sorted(p.name for p in s.out_dir.iterdir()) == sorted([workbook.name, *csvs])
 
 
 def test_no_unflagged_field_differs_from_truth(main_run: MainRun) -> None:
