@@ -15,11 +15,13 @@ import hmac
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.templates import FieldType
@@ -50,6 +52,7 @@ __all__ = [
     "cell_to_value",
     "clean_text",
     "display_width",
+    "iter_canonical_json",
     "print_setup",
     "sign",
     "value_to_cell",
@@ -192,9 +195,20 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
 
 
-def sign(secret: bytes, payload: str) -> str:
-    """HMAC-SHA256 of ``payload`` with the run's secret, as hex."""
-    return hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+_CANONICAL = json.JSONEncoder(ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+
+
+def iter_canonical_json(obj: Any) -> Iterator[str]:
+    """:func:`canonical_json` in small pieces (joined, the same text), never all of it at once."""
+    return _CANONICAL.iterencode(obj)
+
+
+def sign(secret: bytes, payload: str | Iterable[str]) -> str:
+    """HMAC-SHA256 of ``payload`` (a text, or the pieces of one) with the run's secret, as hex."""
+    mac = hmac.new(secret, digestmod=hashlib.sha256)
+    for piece in [payload] if isinstance(payload, str) else payload:
+        mac.update(piece.encode("utf-8"))
+    return mac.hexdigest()
 
 
 def display_width(text: str) -> int:
@@ -208,11 +222,19 @@ def clean_text(text: str) -> str:
 
 
 def print_setup(
-    ws: Worksheet, *, title_rows: str, title_cols: str | None = None, pages_wide: int = 1
+    ws: Worksheet | WriteOnlyWorksheet,
+    *,
+    title_rows: str,
+    title_cols: str | None = None,
+    pages_wide: int = 1,
 ) -> None:
-    """A4 landscape, fit to ``pages_wide`` pages across, headers repeated, page in the footer."""
+    """A4 landscape, fit to ``pages_wide`` pages across, headers repeated, page in the footer.
+
+    A write-only sheet writes its properties (fit to page) before its first row: call this
+    before appending to one.
+    """
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     ws.page_setup.fitToWidth = pages_wide
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True

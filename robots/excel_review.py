@@ -13,12 +13,15 @@ import logging
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image as PILImage
@@ -83,6 +86,8 @@ _INSTRUCTIONS = (
     f"青色の行（ベリファイ）は読取結果を表示しません。画像を見て「{VERIFY_HEADER}」に入力してください。",
 )
 _TIME_LABELS = {"start": "確認開始（時刻）", "end": "確認終了（時刻）", "minutes": "確認時間（分）"}
+_TIME_NOTE = ("確認にかかった時間を記録します（効果測定に使います）。"
+              "開始・終了の時刻（例 9:30）か、かかった分数のどちらかを入力してください。")
 _TEXT_LENGTH: dict[str, tuple[str, str, str | None, str]] = {
     FieldType.MYNUMBER: ("equal", "12", None, "12桁の数字"),
     FieldType.CORPORATE_NUMBER: ("equal", "13", None, "13桁の数字"),
@@ -148,14 +153,16 @@ def _crop_of(fr: FieldResult, row: int) -> bytes | None:
 
 
 def embed_crop(
-    ws: Worksheet, png: bytes | None, *, row: int, col: int, max_w: int, max_h: int
+    ws: Worksheet | WriteOnlyWorksheet, png: bytes | None, *, row: int, col: int, max_w: int,
+    max_h: int, spool: Path | None = None,
 ) -> tuple[int, int] | None:
     """Put a field's scanned crop inside cell (row, col), scaled to fit; return its pixel size.
 
     The anchor spans exactly that cell ("move and size with cells"), so filtering the sheet
     hides the image with its row instead of leaving it floating over other rows. A crop that
     cannot be decoded is skipped with a warning: one bad image must not cost the run its
-    workbook.
+    workbook. With ``spool`` (a private folder that lives until the workbook is saved) the
+    scaled PNG waits there instead of in memory: openpyxl reads images only when saving.
     """
     if not png:
         return None
@@ -177,8 +184,13 @@ def embed_crop(
         log.warning("crop image for row %d cannot be decoded (%s); row written without it",
                     row, type(exc).__name__)
         return None
-    buf.seek(0)
-    img = XlImage(buf)
+    if spool is None:
+        buf.seek(0)
+        img = XlImage(buf)
+    else:  # a write error here (disk full) is the workbook's and must not be swallowed
+        file = spool / f"r{row}c{col}.png"
+        file.write_bytes(buf.getvalue())
+        img = XlImage(str(file))  # a str path: openpyxl opens the file only to read it
     img.width, img.height = w, h
     pad, emu = 4, 9525  # EMU per pixel at 96 dpi
     img.anchor = TwoCellAnchor(
@@ -191,33 +203,80 @@ def embed_crop(
     return w, h
 
 
-def _write_top(ws: Worksheet, *, run_id: str, scenario: str, created: datetime, n: int) -> None:
-    """Title, run line, instructions and the review-time block above the table."""
+class _Ranges:
+    """The cells of one data validation, kept as runs of rows per column (rows come in order).
+
+    One range per run instead of one per cell: the sqref of a 10,000-row sheet stays short.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[int, list[list[int]]] = {}
+
+    def add(self, row: int, col: int) -> None:
+        runs = self._runs.setdefault(col, [])
+        if runs and runs[-1][1] == row - 1:
+            runs[-1][1] = row
+        elif not runs or runs[-1][1] != row:
+            runs.append([row, row])
+
+    def sqref(self) -> str:
+        out = []
+        for col, runs in self._runs.items():
+            letter = get_column_letter(col)
+            out += [f"{letter}{a}" if a == b else f"{letter}{a}:{letter}{b}" for a, b in runs]
+        return " ".join(out)
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any = None, *, number_format: str | None = None,
+          font: Font | None = None, fill: PatternFill | None = None,
+          border: Border | None = None, alignment: Alignment | None = None,
+          protection: Protection | None = None) -> WriteOnlyCell:
+    """A styled cell for ``ws.append`` (write-only sheets take styles only this way)."""
+    cell = WriteOnlyCell(ws, value)
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if border is not None:
+        cell.border = border
+    if alignment is not None:
+        cell.alignment = alignment
+    if protection is not None:
+        cell.protection = protection
+    return cell
+
+
+def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: datetime,
+              n: int) -> list[tuple[float | None, list[Any]]]:
+    """Title, run line, instructions and the review-time block above the table (rows 1-9).
+
+    Returned as (row height, cells) in row order; the merged ranges and the validations of
+    the time cells are set on the sheet (both are written after the rows).
+    """
     last = get_column_letter(len(REVIEW_HEADERS))
-    ws["A1"] = "確認シート（OCR読取結果の確認・修正）"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.row_dimensions[1].height = 24
-    ws["A2"] = (f"実行ID：{run_id}　業務：{scenario}　作成：{created:%Y-%m-%d %H:%M}"
-                f"　確認が必要な項目：{n}件")
+    rows: list[tuple[float | None, list[Any]]] = [
+        (24, [_cell(ws, "確認シート（OCR読取結果の確認・修正）", font=Font(bold=True, size=14))]),
+        (None, [f"実行ID：{run_id}　業務：{scenario}　作成：{created:%Y-%m-%d %H:%M}"
+                f"　確認が必要な項目：{n}件"]),
+    ]
     for i, text in enumerate(_INSTRUCTIONS, start=3):
-        ws.merge_cells(f"A{i}:{last}{i}")
-        ws[f"A{i}"] = text
-        ws[f"A{i}"].alignment = _TOP_WRAP
-        ws.row_dimensions[i].height = 20
+        ws.merged_cells.add(f"A{i}:{last}{i}")
+        rows.append((20, [_cell(ws, text, alignment=_TOP_WRAP)]))
     for key, ref in TIME_CELLS.items():
-        row = int(ref[1:])
-        label = ws.cell(row, 1, _TIME_LABELS[key])
-        label.font = Font(bold=True)
-        label.alignment = Alignment(horizontal="right")
-        cell = ws[ref]
-        cell.protection = _UNLOCKED
-        cell.border = _BOX
-        cell.fill = _FILL_INPUT
-        cell.number_format = "0.0" if key == "minutes" else "h:mm"
-    ws.merge_cells(f"C6:{last}8")
-    ws["C6"] = ("確認にかかった時間を記録します（効果測定に使います）。"
-                "開始・終了の時刻（例 9:30）か、かかった分数のどちらかを入力してください。")
-    ws["C6"].alignment = _TOP_WRAP
+        row = int(ref[1:])  # 6, 7, 8 in column B: the rows follow on from the instructions
+        cells: list[Any] = [
+            _cell(ws, _TIME_LABELS[key], font=Font(bold=True),
+                  alignment=Alignment(horizontal="right")),
+            _cell(ws, protection=_UNLOCKED, border=_BOX, fill=_FILL_INPUT,
+                  number_format="0.0" if key == "minutes" else "h:mm"),
+        ]
+        if row == 6:
+            cells.append(_cell(ws, _TIME_NOTE, alignment=_TOP_WRAP))
+        rows.append((None, cells))
+    ws.merged_cells.add(f"C6:{last}8")
+    rows.append((None, []))  # row 9: space above the table
     times = DataValidation(type="time", operator="between", formula1="0", formula2="0.99999",
                            errorStyle="stop", errorTitle="時刻",
                            error="9:30 のように入力してください。")
@@ -226,92 +285,122 @@ def _write_top(ws: Worksheet, *, run_id: str, scenario: str, created: datetime, 
                              errorStyle="stop", errorTitle="分",
                              error="分数を数字で入力してください。")
     minutes.add(TIME_CELLS["minutes"])
-    ws.add_data_validation(times)
-    ws.add_data_validation(minutes)
+    ws.data_validations.append(times)
+    ws.data_validations.append(minutes)
+    return rows
+
+
+def _shown(
+    spec: FieldSpec, fr: FieldResult
+) -> tuple[bool, Any, str, float | None, str]:
+    """What a row shows: (keyed blind, 読取結果 and its format, 信頼度, 確認理由)."""
+    blind = any(x.code == "double_entry" for x in fr.reasons)
+    shown, fmt = value_to_cell(spec.type, fr.value, review=True)
+    confidence: float | None = round(float(fr.confidence), 4)
+    reasons = "／".join(x.message for x in fr.reasons)
+    if blind:  # nothing of the OCR reading may show: the keyed value must be independent
+        shown, fmt, confidence = VERIFY_PLACEHOLDER, "@", None
+        reasons = next(x.message for x in fr.reasons if x.code == "double_entry")
+    return blind, shown, fmt, confidence, reasons
 
 
 def write_review_sheet(
-    ws: Worksheet,
+    ws: WriteOnlyWorksheet,
     flagged: Sequence[tuple[DocumentRecord, FieldSpec, FieldResult]],
     *,
     run_id: str,
     scenario: str,
     created: datetime,
+    spool: Path | None = None,
 ) -> dict[str, Any]:
-    """Fill 確認シート with one row per flagged field; return its part of the signed meta."""
-    _write_top(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged))
+    """Fill 確認シート with one row per flagged field; return its part of the signed meta.
+
+    ``ws`` is a write-only (streaming) sheet, which takes column widths and the frozen pane
+    before its first row and rows only in order: a first pass over ``flagged`` works out the
+    widths and embeds the crops (into ``spool``, see :func:`embed_crop`), the second appends
+    the rows. Only the records stay in memory, never a cell of the sheet.
+    """
+    n_cols = len(REVIEW_HEADERS)
+    last = get_column_letter(n_cols)
     hr = REVIEW_HEADER_ROW
-    for c, h in enumerate(REVIEW_HEADERS, start=1):
-        cell = ws.cell(hr, c, h)
-        cell.font = Font(bold=True)
-        cell.fill = _FILL_HEAD_EDIT if h in EDITABLE_COLUMNS else _FILL_HEAD
-        cell.border = _BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     widths = {h: display_width(h) + 2 for h in REVIEW_HEADERS}
     widths.update({"修正後の値": 22, "確認済": 8, "備考": 24, "確認理由": 34, "信頼度": 8})
-    validations: dict[tuple[Any, ...], DataValidation] = {}
-    done = DataValidation(type="list", formula1=f'"{DONE_MARK}"', errorStyle="stop",
-                          errorTitle="確認済", error=f"確認したら「{DONE_MARK}」を選んでください。")
-    rows_meta: list[dict[str, Any]] = []
     image_w = 0
     blind_rows = 0
+    image_h: list[int | None] = []  # per row: the crop's height, None without a crop
     for r, (rec, spec, fr) in enumerate(flagged, start=REVIEW_FIRST_ROW):
-        blind = any(x.code == "double_entry" for x in fr.reasons)
+        blind, shown, _, _, _ = _shown(spec, fr)
         blind_rows += blind
-        shown, fmt = value_to_cell(spec.type, fr.value, review=True)
-        confidence: float | None = round(float(fr.confidence), 4)
-        reasons = "／".join(x.message for x in fr.reasons)
-        if blind:  # nothing of the OCR reading may show: the keyed value must be independent
-            shown, fmt, confidence = VERIFY_PLACEHOLDER, "@", None
-            reasons = next(x.message for x in fr.reasons if x.code == "double_entry")
-        texts = {"文書ID": rec.doc_id, "元ファイル": rec.source_file, "ページ": rec.page,
-                 "項目": spec.column, "確認理由": reasons}
-        for h, v in texts.items():
-            ws.cell(r, COL[h], clean_text(v)).number_format = "@"
-        ws.cell(r, COL["読取結果"], shown).number_format = fmt
-        ws.cell(r, COL["信頼度"], confidence).number_format = "0%"
+        size = embed_crop(ws, _crop_of(fr, r), row=r, col=COL["読取画像"],
+                          max_w=IMAGE_MAX_W, max_h=IMAGE_MAX_H, spool=spool)
+        image_h.append(size[1] if size else None)
+        image_w = max(image_w, size[0] if size else 0)
+        for h, v in (("文書ID", clean_text(rec.doc_id)),
+                     ("元ファイル", clean_text(rec.source_file)),
+                     ("項目", clean_text(spec.column)), ("読取結果", shown)):
+            widths[h] = min(max(widths[h], display_width(str(v or "")) + 2), 30)
+    widths["読取画像"] = max(widths["読取画像"], math.ceil((image_w + 8) / 7) + 1)
+    widths[VERIFY_HEADER] = 18
+    # everything written before the rows: widths, hidden column, pane, print setup
+    for h, w in widths.items():
+        ws.column_dimensions[get_column_letter(COL[h])].width = w
+    ws.column_dimensions[get_column_letter(COL[VERIFY_HEADER])].hidden = not blind_rows
+    ws.freeze_panes = f"A{REVIEW_FIRST_ROW}"
+    print_setup(ws, title_rows=f"{hr}:{hr}")
+
+    top = _top_rows(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged))
+    top.append((None, [
+        _cell(ws, h, font=Font(bold=True),
+              fill=_FILL_HEAD_EDIT if h in EDITABLE_COLUMNS else _FILL_HEAD, border=_BOX,
+              alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
+        for h in REVIEW_HEADERS
+    ]))
+    for r, (height, cells) in enumerate(top, start=1):
+        _append(ws, r, cells, height)
+
+    validations: dict[tuple[Any, ...], tuple[dict[str, Any], _Ranges]] = {}
+    done = _Ranges()
+    rows_meta: list[dict[str, Any]] = []
+    for i, (rec, spec, fr) in enumerate(flagged):
+        r = REVIEW_FIRST_ROW + i
+        blind, shown, fmt, confidence, reasons = _shown(spec, fr)
         low = confidence is not None and confidence < LOW_CONFIDENCE
         fill = _FILL_VERIFY if blind else (_FILL_LOW if low else _FILL_FLAG)
-        for c in range(1, len(REVIEW_HEADERS) + 1):
-            cell = ws.cell(r, c)
-            cell.border = _BOX
-            cell.alignment = _TOP_WRAP
-            if REVIEW_HEADERS[c - 1] == VERIFY_HEADER and not blind:
+        answer_fmt = {FieldType.DATE: "yyyy/mm/dd", FieldType.AMOUNT: "#,##0"}.get(spec.type, "@")
+        values: dict[str, Any] = {
+            "文書ID": clean_text(rec.doc_id), "元ファイル": clean_text(rec.source_file),
+            "ページ": clean_text(rec.page), "項目": clean_text(spec.column),
+            "読取画像": "（画像なし）" if image_h[i] is None else None,
+            "読取結果": shown, "信頼度": confidence, "確認理由": clean_text(reasons),
+        }
+        formats = {"文書ID": "@", "元ファイル": "@", "ページ": "@", "項目": "@", "確認理由": "@",
+                   "読取結果": fmt, "信頼度": "0%", "修正後の値": answer_fmt,
+                   **({VERIFY_HEADER: answer_fmt} if blind else {})}
+        cells: list[Any] = []
+        for h in REVIEW_HEADERS:
+            cell = _cell(ws, values.get(h), number_format=formats.get(h), border=_BOX,
+                         alignment=_LEFT_WRAP if h == "読取結果" else _TOP_WRAP)
+            if h == VERIFY_HEADER and not blind:
                 cell.fill = _FILL_OFF  # locked: only blind rows are keyed here
-            elif REVIEW_HEADERS[c - 1] in EDITABLE_COLUMNS:
+            elif h in EDITABLE_COLUMNS:
                 cell.protection = _UNLOCKED
                 cell.fill = _FILL_INPUT
             else:
                 cell.fill = fill
-        ws.cell(r, COL["読取結果"]).alignment = _LEFT_WRAP  # dates too: read like the rest
-        if low:
-            ws.cell(r, COL["信頼度"]).font = Font(bold=True, color="C00000")
-        answer = ws.cell(r, COL["修正後の値"])
-        answer.number_format = {FieldType.DATE: "yyyy/mm/dd",
-                                FieldType.AMOUNT: "#,##0"}.get(spec.type, "@")
-        if blind:
-            ws.cell(r, COL[VERIFY_HEADER]).number_format = answer.number_format
+            if h == "信頼度" and low:
+                cell.font = Font(bold=True, color="C00000")
+            cells.append(cell)
         rule = _validation(spec)
         if rule is not None:
             key, kwargs = rule
-            if key not in validations:
-                validations[key] = DataValidation(allow_blank=True, **kwargs)
-            validations[key].add(answer.coordinate)
+            ranges = validations.setdefault(key, (kwargs, _Ranges()))[1]
+            ranges.add(r, COL["修正後の値"])
             if blind:
-                validations[key].add(ws.cell(r, COL[VERIFY_HEADER]).coordinate)
-        done.add(ws.cell(r, COL["確認済"]).coordinate)
-        size = embed_crop(ws, _crop_of(fr, r), row=r, col=COL["読取画像"],
-                          max_w=IMAGE_MAX_W, max_h=IMAGE_MAX_H)
-        if size is None:
-            ws.cell(r, COL["読取画像"], "（画像なし）")
-        img_h = size[1] if size else 0
-        image_w = max(image_w, size[0] if size else 0)
-        for h in ("文書ID", "元ファイル", "項目", "読取結果"):
-            v = ws.cell(r, COL[h]).value
-            widths[h] = min(max(widths[h], display_width(str(v or "")) + 2), 30)
+                ranges.add(r, COL[VERIFY_HEADER])
+        done.add(r, COL["確認済"])
         lines = max(math.ceil(display_width(reasons) / (widths["確認理由"] - 2)),
                     math.ceil(display_width(str(shown or "")) / 28), 1)
-        ws.row_dimensions[r].height = max(15 * lines + 6, (img_h + 8) * 0.75, 24)
+        _append(ws, r, cells, max(15 * lines + 6, ((image_h[i] or 0) + 8) * 0.75, 24))
         rows_meta.append({
             "row": r, "doc_id": rec.doc_id, "form_id": rec.form_id, "field": spec.name,
             "type": str(spec.type), "label": spec.column, "source_file": rec.source_file,
@@ -319,21 +408,19 @@ def write_review_sheet(
             **({"blind": True} if blind else {}),
         })
     if not flagged:
-        last = get_column_letter(len(REVIEW_HEADERS))
-        ws.merge_cells(f"A{REVIEW_FIRST_ROW}:{last}{REVIEW_FIRST_ROW}")
-        ws.cell(REVIEW_FIRST_ROW, 1, "確認が必要な項目はありません。")
-    widths["読取画像"] = max(widths["読取画像"], math.ceil((image_w + 8) / 7) + 1)
-    widths[VERIFY_HEADER] = 18
-    for h, w in widths.items():
-        ws.column_dimensions[get_column_letter(COL[h])].width = w
-    ws.column_dimensions[get_column_letter(COL[VERIFY_HEADER])].hidden = not blind_rows
-    for dv in [*validations.values(), done]:
-        if dv.sqref:
-            ws.add_data_validation(dv)
+        ws.merged_cells.add(f"A{REVIEW_FIRST_ROW}:{last}{REVIEW_FIRST_ROW}")
+        _append(ws, REVIEW_FIRST_ROW, ["確認が必要な項目はありません。"], None)
+
+    # written after the rows: validations, filter, merged cells, protection
+    for kwargs, ranges in validations.values():
+        ws.data_validations.append(DataValidation(allow_blank=True, sqref=ranges.sqref(), **kwargs))
+    if flagged:
+        ws.data_validations.append(DataValidation(
+            type="list", formula1=f'"{DONE_MARK}"', errorStyle="stop", errorTitle="確認済",
+            error=f"確認したら「{DONE_MARK}」を選んでください。", sqref=done.sqref(),
+        ))
     last_row = REVIEW_FIRST_ROW + max(len(flagged), 1) - 1
-    ws.auto_filter.ref = f"A{hr}:{get_column_letter(len(REVIEW_HEADERS))}{last_row}"
-    ws.freeze_panes = f"A{REVIEW_FIRST_ROW}"
-    print_setup(ws, title_rows=f"{hr}:{hr}")
+    ws.auto_filter.ref = f"A{hr}:{last}{last_row}"
     p = ws.protection
     p.sheet = True
     # allow what does no harm: filtering, resizing, selecting; protect the images (objects)
@@ -347,3 +434,11 @@ def write_review_sheet(
         "time_cells": dict(TIME_CELLS),
         "rows": rows_meta,
     }
+
+
+def _append(ws: WriteOnlyWorksheet, row: int, cells: list[Any], height: float | None) -> None:
+    """Append row ``row`` (rows come in order) with its height; keep no dimension behind."""
+    if height is not None:
+        ws.row_dimensions[row].height = height
+    ws.append(cells)
+    ws.row_dimensions.pop(row, None)  # written with the row: openpyxl reads it only then

@@ -15,16 +15,19 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.table import Table, TableStyleInfo
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ocr.results import FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -37,9 +40,9 @@ from robots.excel_common import (
     STATUS_REVIEW,
     VERIFY_PLACEHOLDER,
     WorkbookSummary,
-    canonical_json,
     clean_text,
     display_width,
+    iter_canonical_json,
     print_setup,
     sign,
     value_to_cell,
@@ -52,6 +55,7 @@ __all__ = ["data_headers", "sheet_title", "write_workbook"]
 log = logging.getLogger(__name__)
 
 META_CHUNK = 30_000  # characters per meta cell (Excel holds at most 32,767)
+META_FIRST_CHUNK_ROW = 10  # robots.excel_read reads the chunks from A10 down
 _FORBIDDEN = str.maketrans({":": "：", "\\": "＼", "/": "／", "?": "？", "*": "＊",
                             "[": "（", "]": "）"})
 _FLAG_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -100,55 +104,53 @@ def _shown_width(v: Any) -> int:
     return display_width(str(v))
 
 
+def _data_value(spec: FieldSpec, fr: FieldResult | None) -> tuple[Any, str, bool]:
+    """A field's data cell: (value, number format, keyed blind on 確認シート first)."""
+    shown, fmt = value_to_cell(spec.type, fr.value if fr else "")
+    if fr is not None and any(x.code == "double_entry" for x in fr.reasons):
+        return VERIFY_PLACEHOLDER, "@", True
+    return shown, fmt, False
+
+
+def _styled(ws: WriteOnlyWorksheet, value: Any, *, number_format: str | None = None,
+            font: Font | None = None, fill: PatternFill | None = None,
+            alignment: Alignment | None = None) -> WriteOnlyCell:
+    """A boxed cell for ``ws.append`` (write-only sheets take styles only this way)."""
+    cell = WriteOnlyCell(ws, value)
+    cell.border = _BOX
+    if number_format is not None:
+        cell.number_format = number_format
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    return cell
+
+
 def _write_data_sheet(
-    ws: Worksheet, template: FormTemplate, records: list[DocumentRecord], table_name: str
+    ws: WriteOnlyWorksheet, template: FormTemplate, records: list[DocumentRecord],
+    table_name: str,
 ) -> dict[str, Any]:
     """One row per document, one column per field; returns this sheet's part of the meta.
 
     Styles are set on the cells as well as through the table style: LibreOffice shows table
     ranges without their style, and a printed sheet needs visible headers and borders.
+    ``ws`` is write-only: a first pass over ``records`` sizes the columns (written before the
+    first row), the second appends the rows.
     """
     headers = [*DATA_ID_HEADERS, *data_headers(template)]
-    ws.append(headers)
+    n_id = len(DATA_ID_HEADERS)
     # long labels wrap (up to 3 lines) rather than widen a column of ✓ marks
     widths = [min(display_width(h), _HEADER_WRAP) for h in headers]
-    rows_meta: list[dict[str, Any]] = []
-    n_id = len(DATA_ID_HEADERS)
-    for r, rec in enumerate(records, start=2):
+    for rec in records:
         by_name = {f.name: f for f in rec.fields}
         status = STATUS_REVIEW if rec.needs_review else STATUS_OK
-        for c, v in enumerate((rec.doc_id, rec.source_file, rec.page, status), start=1):
-            cell = ws.cell(r, c, clean_text(v))
-            cell.number_format = "@"
-            cell.border = _BOX
-            widths[c - 1] = max(widths[c - 1], display_width(v))
-        if rec.needs_review:
-            ws.cell(r, n_id).fill = _FLAG_FILL
-        values: list[str] = []
-        blind: list[str] = []
-        for c, spec in enumerate(template.fields, start=n_id + 1):
-            fr = by_name.get(spec.name)
-            value = fr.value if fr else ""
-            shown, fmt = value_to_cell(spec.type, value)
-            if fr is not None and any(x.code == "double_entry" for x in fr.reasons):
-                shown, fmt = VERIFY_PLACEHOLDER, "@"  # keyed blind on 確認シート first
-                blind.append(spec.name)
-            cell = ws.cell(r, c, shown)
-            cell.number_format = fmt
-            cell.border = _BOX
-            if spec.type in (FieldType.DATE, FieldType.CHECKBOX):
-                cell.alignment = _CENTER
-            if fr is not None and fr.flagged:
-                cell.fill = _FLAG_FILL
-            widths[c - 1] = max(widths[c - 1], _shown_width(shown))
-            values.append(value)
-        rows_meta.append({"row": r, "doc_id": rec.doc_id, "source_file": rec.source_file,
-                          "page": rec.page, "values": values,
-                          **({"blind": blind} if blind else {})})
-    last = f"{get_column_letter(len(headers))}{len(records) + 1}"
-    table = Table(displayName=table_name, ref=f"A1:{last}")
-    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    ws.add_table(table)
+        for c, v in enumerate((rec.doc_id, rec.source_file, rec.page, status)):
+            widths[c] = max(widths[c], display_width(v))
+        for c, spec in enumerate(template.fields, start=n_id):
+            widths[c] = max(widths[c], _shown_width(_data_value(spec, by_name.get(spec.name))[0]))
     lines = 1
     total = 0.0
     for c, w in enumerate(widths, start=1):
@@ -156,16 +158,50 @@ def _write_data_sheet(
         total += width
         ws.column_dimensions[get_column_letter(c)].width = width
         lines = max(lines, math.ceil(display_width(headers[c - 1]) / (width - 3)))
-        head = ws.cell(1, c)
-        head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        head.font = _HEADER_FONT
-        head.fill = _HEADER_FILL
-        head.border = _BOX
-    ws.row_dimensions[1].height = 15 * min(lines, 3) + 4
     ws.freeze_panes = "B2"
     # one page wide would shrink 25 columns to unreadable; keep >= ~80 % and repeat 文書ID
     print_setup(ws, title_rows="1:1", title_cols="A:A",
                 pages_wide=max(1, math.ceil(total / _PRINT_CHARS_PER_PAGE)))
+    ref = f"A1:{get_column_letter(len(headers))}{len(records) + 1}"
+    # the column names are given: openpyxl would read them from the cells, which a
+    # write-only sheet does not keep
+    table = Table(displayName=table_name, ref=ref, autoFilter=AutoFilter(ref=ref),
+                  tableColumns=[TableColumn(id=i, name=h) for i, h in enumerate(headers, 1)])
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    with warnings.catch_warnings():  # "you must add table columns manually": done above
+        warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
+        ws.add_table(table)
+
+    ws.row_dimensions[1].height = 15 * min(lines, 3) + 4
+    head_align = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    ws.append([_styled(ws, h, alignment=head_align, font=_HEADER_FONT, fill=_HEADER_FILL)
+               for h in headers])
+    ws.row_dimensions.pop(1, None)  # written with the row
+    rows_meta: list[dict[str, Any]] = []
+    for r, rec in enumerate(records, start=2):
+        by_name = {f.name: f for f in rec.fields}
+        status = STATUS_REVIEW if rec.needs_review else STATUS_OK
+        cells = [_styled(ws, clean_text(v), number_format="@")
+                 for v in (rec.doc_id, rec.source_file, rec.page, status)]
+        if rec.needs_review:
+            cells[n_id - 1].fill = _FLAG_FILL
+        values: list[str] = []
+        blind: list[str] = []
+        for spec in template.fields:
+            fr = by_name.get(spec.name)
+            shown, fmt, keyed = _data_value(spec, fr)
+            if keyed:  # keyed blind on 確認シート first
+                blind.append(spec.name)
+            cells.append(_styled(
+                ws, shown, number_format=fmt,
+                alignment=_CENTER if spec.type in (FieldType.DATE, FieldType.CHECKBOX) else None,
+                fill=_FLAG_FILL if fr is not None and fr.flagged else None,
+            ))
+            values.append(fr.value if fr else "")
+        ws.append(cells)
+        rows_meta.append({"row": r, "doc_id": rec.doc_id, "source_file": rec.source_file,
+                          "page": rec.page, "values": values,
+                          **({"blind": blind} if blind else {})})
     return {
         "form_id": template.id,
         "sheet": ws.title,
@@ -176,32 +212,64 @@ def _write_data_sheet(
     }
 
 
+def _meta_chunks(pieces: Iterable[str], size: int = META_CHUNK) -> Iterator[str]:
+    """The meta text in cells of at most ``size`` characters, never cut next to a space.
+
+    Some programs trim cell text at the edges. ``pieces`` is the text in order (see
+    :func:`robots.excel_common.iter_canonical_json`): only about one cell of it is held.
+    """
+    parts: list[str] = []
+    held = 0
+    for piece in pieces:
+        parts.append(piece)
+        held += len(piece)
+        if held <= size:
+            continue
+        text = "".join(parts)
+        while len(text) > size:  # more text follows this cell: it may move its end back
+            end = size
+            while end > 1 and " " in (text[end - 1], text[end]):
+                end -= 1
+            yield text[:end]
+            text = text[end:]
+        parts, held = [text], len(text)
+    text = "".join(parts)
+    if text:
+        yield text
+
+
 def _write_meta(wb: Workbook, payload: dict[str, Any], secret: bytes) -> None:
-    """The signed record of what was written: very hidden, protected, chunked across cells."""
-    text = canonical_json(payload)
+    """The signed record of what was written: very hidden, protected, chunked across cells.
+
+    The JSON is encoded twice, piece by piece (signature and number of cells first, as they
+    come first in the sheet; then the cells), so that its text, which grows with the number
+    of rows, is never held whole.
+    """
+    n_chunks = 0
+
+    def counted() -> Iterator[str]:
+        nonlocal n_chunks
+        for chunk in _meta_chunks(iter_canonical_json(payload)):
+            n_chunks += 1
+            yield chunk
+
+    signature = sign(secret, counted())
     ws = wb.create_sheet(META_SHEET)
-    chunks: list[str] = []
-    start = 0
-    while start < len(text):
-        end = min(start + META_CHUNK, len(text))
-        # never cut next to a space: some programs trim cell text at the edges
-        while end < len(text) and end - start > 1 and " " in (text[end - 1], text[end]):
-            end -= 1
-        chunks.append(text[start:end])
-        start = end
     rows: list[tuple[str, Any]] = [
         ("format", FORMAT_VERSION),
         ("run_id", payload["run_id"]),
         ("scenario", payload["scenario"]),
         ("created", payload["created"]),
-        ("signature", sign(secret, text)),
-        ("chunks", len(chunks)),
+        ("signature", signature),
+        ("chunks", n_chunks),
         ("note", "改ざん検出用のシートです。編集しないでください。"),
     ]
     for key, value in rows:
         ws.append([key, value])
-    for i, chunk in enumerate(chunks):
-        ws.cell(10 + i, 1, chunk)
+    for _ in range(len(rows) + 1, META_FIRST_CHUNK_ROW):
+        ws.append([])
+    for chunk in _meta_chunks(iter_canonical_json(payload)):
+        ws.append([chunk])
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
 
@@ -242,6 +310,21 @@ def _save_atomically(wb: Workbook, path: Path) -> None:
         raise
 
 
+def _discard(wb: Workbook) -> None:
+    """Remove what the write-only sheets of a failed write streamed to temporary files.
+
+    openpyxl itself removes them only when the process exits, and they hold the run's data.
+    """
+    for ws in wb.worksheets:
+        with contextlib.suppress(Exception):
+            if not ws.closed:
+                ws.close()
+        writer = getattr(ws, "_writer", None)
+        if writer is not None and isinstance(writer.out, str) and Path(writer.out).exists():
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
+
+
 def write_workbook(
     path: Path,
     *,
@@ -258,42 +341,54 @@ def write_workbook(
     ``records`` (in order of first appearance), and the very hidden signed ``_meta``.
     Raises ``ValueError`` for records the templates cannot place (unknown form or field,
     duplicate doc id) before anything is written.
+
+    The workbook is streamed (openpyxl's write-only mode): each row goes to a temporary file
+    as it is appended and the crops wait in a private folder beside ``path`` until the save,
+    so no cell and no image is held in memory. What still grows with the rows is small: the
+    meta's entry per row and, while saving, openpyxl's drawing part (one anchor per crop).
     """
     path = Path(path)
     _check_inputs(templates, records)
     by_form: dict[str, list[DocumentRecord]] = {}
     for rec in records:
         by_form.setdefault(rec.form_id, []).append(rec)
-
-    wb = Workbook()
-    wb.properties.creator = "misato-rpa"
-    wb.properties.title = f"OCR確認 {scenario} {run_id}"
-    review_ws = wb.active
-    review_ws.title = REVIEW_SHEET
-    taken = {REVIEW_SHEET.casefold(), META_SHEET.casefold()}
-    forms_meta: list[dict[str, Any]] = []
-    for n, (form_id, recs) in enumerate(by_form.items(), start=1):
-        ws = wb.create_sheet(sheet_title(templates[form_id].title, taken))
-        forms_meta.append(_write_data_sheet(ws, templates[form_id], recs, f"tbl_{n}_{form_id}"))
-
     flagged: list[tuple[DocumentRecord, FieldSpec, FieldResult]] = []
     for rec in records:
         specs = templates[rec.form_id].by_name
         flagged.extend((rec, specs[f.name], f) for f in rec.fields if f.flagged)
-    review_meta = write_review_sheet(
-        review_ws, flagged, run_id=run_id, scenario=scenario, created=created
-    )
-    payload = {
-        "format": FORMAT_VERSION,
-        "run_id": run_id,
-        "scenario": scenario,
-        "created": created.isoformat(),
-        "forms": forms_meta,
-        "review": review_meta,
-    }
-    _write_meta(wb, payload, secret)
-    wb.active = 0
-    _save_atomically(wb, path)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    wb.properties.creator = "misato-rpa"
+    wb.properties.title = f"OCR確認 {scenario} {run_id}"
+    try:
+        with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.stem}.crops-") as spool:
+            review_ws = wb.create_sheet(REVIEW_SHEET)  # first: the reviewer's work
+            taken = {REVIEW_SHEET.casefold(), META_SHEET.casefold()}
+            forms_meta: list[dict[str, Any]] = []
+            for n, (form_id, recs) in enumerate(by_form.items(), start=1):
+                ws = wb.create_sheet(sheet_title(templates[form_id].title, taken))
+                forms_meta.append(
+                    _write_data_sheet(ws, templates[form_id], recs, f"tbl_{n}_{form_id}")
+                )
+            review_meta = write_review_sheet(
+                review_ws, flagged, run_id=run_id, scenario=scenario, created=created,
+                spool=Path(spool),
+            )
+            payload = {
+                "format": FORMAT_VERSION,
+                "run_id": run_id,
+                "scenario": scenario,
+                "created": created.isoformat(),
+                "forms": forms_meta,
+                "review": review_meta,
+            }
+            _write_meta(wb, payload, secret)
+            wb.active = 0
+            _save_atomically(wb, path)
+    except BaseException:
+        _discard(wb)
+        raise
     rows_per_form = {m["form_id"]: len(m["rows"]) for m in forms_meta}
     log.info(
         "wrote review workbook %s: %d documents in %d form sheets, %d fields to review",
@@ -305,4 +400,3 @@ def write_workbook(
         rows_per_form=rows_per_form,
         correction_rows=len(flagged),
     )
-
