@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
@@ -55,6 +56,7 @@ __all__ = [
     "iter_canonical_json",
     "print_setup",
     "sign",
+    "styled_cell",
     "value_to_cell",
 ]
 
@@ -313,3 +315,16 @@ def cell_to_value(ftype: str, v: Any) -> str:
         if not text or text in _UNMARKED or folded in _UNMARKED:
             return "0"
     return text
+
+
+def styled_cell(ws: WriteOnlyWorksheet, value: Any = None, **style: Any) -> WriteOnlyCell:
+    """A cell for ``ws.append``: write-only sheets take styles only this way.
+
+    ``style`` names cell attributes (number_format, font, fill, border, alignment,
+    protection); a ``None`` leaves the attribute unset.
+    """
+    cell = WriteOnlyCell(ws, value)
+    for name, v in style.items():
+        if v is not None:
+            setattr(cell, name, v)
+    return cell

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
@@ -40,6 +39,7 @@ from robots.excel_common import (
     clean_text,
     display_width,
     print_setup,
+    styled_cell,
     value_to_cell,
 )
 from robots.records import DocumentRecord
@@ -227,27 +227,6 @@ class _Ranges:
         return " ".join(out)
 
 
-def _cell(ws: WriteOnlyWorksheet, value: Any = None, *, number_format: str | None = None,
-          font: Font | None = None, fill: PatternFill | None = None,
-          border: Border | None = None, alignment: Alignment | None = None,
-          protection: Protection | None = None) -> WriteOnlyCell:
-    """A styled cell for ``ws.append`` (write-only sheets take styles only this way)."""
-    cell = WriteOnlyCell(ws, value)
-    if number_format is not None:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if border is not None:
-        cell.border = border
-    if alignment is not None:
-        cell.alignment = alignment
-    if protection is not None:
-        cell.protection = protection
-    return cell
-
-
 def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: datetime,
               n: int) -> list[tuple[float | None, list[Any]]]:
     """Title, run line, instructions and the review-time block above the table (rows 1-9).
@@ -257,23 +236,24 @@ def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: da
     """
     last = get_column_letter(len(REVIEW_HEADERS))
     rows: list[tuple[float | None, list[Any]]] = [
-        (24, [_cell(ws, "確認シート（OCR読取結果の確認・修正）", font=Font(bold=True, size=14))]),
+        (24, [styled_cell(ws, "確認シート（OCR読取結果の確認・修正）",
+                          font=Font(bold=True, size=14))]),
         (None, [f"実行ID：{run_id}　業務：{scenario}　作成：{created:%Y-%m-%d %H:%M}"
                 f"　確認が必要な項目：{n}件"]),
     ]
     for i, text in enumerate(_INSTRUCTIONS, start=3):
         ws.merged_cells.add(f"A{i}:{last}{i}")
-        rows.append((20, [_cell(ws, text, alignment=_TOP_WRAP)]))
+        rows.append((20, [styled_cell(ws, text, alignment=_TOP_WRAP)]))
     for key, ref in TIME_CELLS.items():
         row = int(ref[1:])  # 6, 7, 8 in column B: the rows follow on from the instructions
         cells: list[Any] = [
-            _cell(ws, _TIME_LABELS[key], font=Font(bold=True),
+            styled_cell(ws, _TIME_LABELS[key], font=Font(bold=True),
                   alignment=Alignment(horizontal="right")),
-            _cell(ws, protection=_UNLOCKED, border=_BOX, fill=_FILL_INPUT,
+            styled_cell(ws, protection=_UNLOCKED, border=_BOX, fill=_FILL_INPUT,
                   number_format="0.0" if key == "minutes" else "h:mm"),
         ]
         if row == 6:
-            cells.append(_cell(ws, _TIME_NOTE, alignment=_TOP_WRAP))
+            cells.append(styled_cell(ws, _TIME_NOTE, alignment=_TOP_WRAP))
         rows.append((None, cells))
     ws.merged_cells.add(f"C6:{last}8")
     rows.append((None, []))  # row 9: space above the table
@@ -350,7 +330,7 @@ def write_review_sheet(
 
     top = _top_rows(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged))
     top.append((None, [
-        _cell(ws, h, font=Font(bold=True),
+        styled_cell(ws, h, font=Font(bold=True),
               fill=_FILL_HEAD_EDIT if h in EDITABLE_COLUMNS else _FILL_HEAD, border=_BOX,
               alignment=Alignment(horizontal="center", vertical="center", wrap_text=True))
         for h in REVIEW_HEADERS
@@ -378,7 +358,7 @@ def write_review_sheet(
                    **({VERIFY_HEADER: answer_fmt} if blind else {})}
         cells: list[Any] = []
         for h in REVIEW_HEADERS:
-            cell = _cell(ws, values.get(h), number_format=formats.get(h), border=_BOX,
+            cell = styled_cell(ws, values.get(h), number_format=formats.get(h), border=_BOX,
                          alignment=_LEFT_WRAP if h == "読取結果" else _TOP_WRAP)
             if h == VERIFY_HEADER and not blind:
                 cell.fill = _FILL_OFF  # locked: only blind rows are keyed here

@@ -45,6 +45,7 @@ from robots.excel_common import (
     iter_canonical_json,
     print_setup,
     sign,
+    styled_cell,
     value_to_cell,
 )
 from robots.excel_review import write_review_sheet
@@ -112,21 +113,9 @@ def _data_value(spec: FieldSpec, fr: FieldResult | None) -> tuple[Any, str, bool
     return shown, fmt, False
 
 
-def _styled(ws: WriteOnlyWorksheet, value: Any, *, number_format: str | None = None,
-            font: Font | None = None, fill: PatternFill | None = None,
-            alignment: Alignment | None = None) -> WriteOnlyCell:
-    """A boxed cell for ``ws.append`` (write-only sheets take styles only this way)."""
-    cell = WriteOnlyCell(ws, value)
-    cell.border = _BOX
-    if number_format is not None:
-        cell.number_format = number_format
-    if font is not None:
-        cell.font = font
-    if fill is not None:
-        cell.fill = fill
-    if alignment is not None:
-        cell.alignment = alignment
-    return cell
+def _styled(ws: WriteOnlyWorksheet, value: Any, **style: Any) -> WriteOnlyCell:
+    """A boxed cell for ``ws.append``."""
+    return styled_cell(ws, value, border=_BOX, **style)
 
 
 def _write_data_sheet(
