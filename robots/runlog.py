@@ -10,7 +10,6 @@ account numbers or birth dates in a second place.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
@@ -19,20 +18,16 @@ import os
 import secrets
 import socket
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from robots.sqlitedb import SqliteDb, utcnow
 
 __all__ = ["MIGRATIONS", "FileRow", "RunLog", "edit_distance", "utcnow"]
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> str:
-    """ISO-8601 UTC timestamp with seconds, the only time format stored."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 MIGRATIONS: list[tuple[str, str]] = [
@@ -171,20 +166,15 @@ def edit_distance(a: str, b: str) -> int:
     return int(Levenshtein.distance(a, b))
 
 
-class RunLog:
+class RunLog(SqliteDb):
     """Access to the run-log database; one instance per process, used by the parent only."""
 
+    MIGRATIONS = MIGRATIONS
+    FOREIGN_KEYS = True
+
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        super().__init__(path)
         self._key = self._load_key()
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.path.chmod(0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
 
     # -- infrastructure -----------------------------------------------------------------------
     def _load_key(self) -> bytes:
@@ -195,37 +185,6 @@ class RunLog:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(secrets.token_bytes(32))
         return key_path.read_bytes()
-
-    def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS migrations "
-                        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            with self.atomic():
-                for stmt in sql.split(";"):
-                    if stmt.strip():
-                        self.db.execute(stmt)
-                self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utcnow()))
-            log.info("run log %s: applied migration %s", self.path, name)
-
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """A transaction: everything inside commits together or not at all."""
-        if self.db.in_transaction:
-            yield self.db
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        self.db.close()
 
     def digest(self, value: str) -> str:
         """Keyed digest of a field value: equal values compare equal, nothing is readable."""

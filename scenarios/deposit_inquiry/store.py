@@ -14,14 +14,12 @@ reviewed paper replies are stored here too, keyed the same way.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
+
+from robots.sqlitedb import SqliteDb, utcnow
 
 __all__ = ["MIGRATIONS", "Decision", "ReplyStore", "StoredDoc", "signature"]
 
@@ -87,51 +85,10 @@ class Decision:
     inquiry: str
 
 
-class ReplyStore:
+class ReplyStore(SqliteDb):
     """The scenario database; used by the parent process only (in ``finish``)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not self.path.exists():
-            self.path.touch(mode=0o600)
-        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.path.chmod(0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self._migrate()
-
-    def _migrate(self) -> None:
-        self.db.execute("CREATE TABLE IF NOT EXISTS migrations "
-                        "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
-        done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
-        for name, sql in MIGRATIONS:
-            if name in done:
-                continue
-            with self.atomic():
-                for stmt in sql.split(";"):
-                    if stmt.strip():
-                        self.db.execute(stmt)
-                self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, _now()))
-            log.info("%s: applied migration %s", self.path.name, name)
-
-    @contextlib.contextmanager
-    def atomic(self) -> Iterator[sqlite3.Connection]:
-        """One transaction; nested uses join the outer one."""
-        if self.db.in_transaction:
-            yield self.db
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
-
-    def close(self) -> None:
-        self.db.close()
+    MIGRATIONS = MIGRATIONS
 
     def upsert(self, doc: StoredDoc) -> None:
         """Insert a reply document, or refresh the one read before from the same file and place.
@@ -175,13 +132,13 @@ class ReplyStore:
     def mark_seen(self, path: Path, signature: str) -> None:
         self.db.execute("INSERT INTO seen_files VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE "
                         "SET signature = excluded.signature, applied_at = excluded.applied_at",
-                        (str(path), signature, _now()))
+                        (str(path), signature, utcnow()))
 
     def decide(self, reply_id: str, decision: Decision, source: str) -> None:
         self.db.execute("INSERT INTO decisions VALUES (?, ?, ?, ?, ?) ON CONFLICT(reply_id) DO "
                         "UPDATE SET action = excluded.action, inquiry = excluded.inquiry, "
                         "source = excluded.source, decided_at = excluded.decided_at",
-                        (reply_id, decision.action, decision.inquiry, source, _now()))
+                        (reply_id, decision.action, decision.inquiry, source, utcnow()))
 
     def forget_decision(self, reply_id: str) -> None:
         self.db.execute("DELETE FROM decisions WHERE reply_id = ?", (reply_id,))
@@ -201,5 +158,3 @@ def signature(path: Path) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}"
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
