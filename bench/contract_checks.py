@@ -27,8 +27,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from robots.config import Config, load_config
-from robots.runner import run_scenario
-from robots.tables import read_table
+from robots.kit.tables import read_table
+from robots.run.runner import run_scenario
 from scenarios.contracts.applications import check_application
 from scenarios.contracts.checks import check_register
 from scenarios.contracts.datafiles import read_data_file
@@ -36,7 +36,7 @@ from scenarios.contracts.intake import build_list, load_applications, store_run,
 from scenarios.contracts.register import parse_contracts, parse_suspensions
 from scenarios.contracts.rules import RULES
 from scenarios.contracts.samples import SAMPLE_TODAY, build_vendors
-from scenarios.contracts.samples_register import build_register
+from scenarios.contracts.samples_seed import build_register
 from scenarios.contracts.samples_write import write_world
 from scenarios.contracts.settings import ContractsSettings, layouts_for
 from scenarios.contracts.store import ContractStore

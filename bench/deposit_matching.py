@@ -34,22 +34,23 @@ from datetime import date
 from pathlib import Path
 
 from robots.config import load_config
-from robots.runner import run_scenario
-from scenarios.deposit_inquiry.mapping import PACKAGED_MAPPINGS, load_layouts, read_table
+from robots.kit.state import StoredDoc
+from robots.kit.tables import load_layouts, read_table
+from robots.run.runner import run_scenario
 from scenarios.deposit_inquiry.matching import ReplyStatus, reconcile, replies_from_doc
 from scenarios.deposit_inquiry.records import check_reply, parse_inquiry
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY, build_world
 from scenarios.deposit_inquiry.samples_write import write_world
-from scenarios.deposit_inquiry.store import StoredDoc
+from scenarios.deposit_inquiry.schemas import PACKAGED_MAPPINGS, SCHEMAS
 
 
 def _read(root: Path, today: date) -> tuple[list, list]:
-    layouts = load_layouts((PACKAGED_MAPPINGS,))
-    t = read_table(root / "data" / "deposit_inquiry" / "ledger.csv", layouts, "ledger")
+    layouts = load_layouts((PACKAGED_MAPPINGS,), SCHEMAS)
+    t = read_table(root / "data" / "deposit_inquiry" / "ledger.csv", layouts, ("ledger",))
     inquiries = [parse_inquiry(t.layout, row, raw) for row, raw in t.rows]
     docs, arrival = [], 0
     for f in sorted((root / "inbox" / "deposit_inquiry").glob("*.csv")):
-        table = read_table(f, layouts, "reply")
+        table = read_table(f, layouts, ("reply",))
         key = hashlib.sha256(f.read_bytes()).hexdigest()[:16]
         for row, raw in table.rows:
             values, problems = check_reply(table.layout, raw, today)

@@ -47,10 +47,10 @@ from ocr.preprocess import to_gray
 from ocr.render import blank_image
 from ocr.sources import iter_pages
 from ocr.templates import FieldType, TemplateLibrary
-from robots.config import load_config
-from robots.reading import reader_for
+from robots.config import forms_dirs, load_config
+from robots.kit.scans import reader_for
 from robots.samples import generate
-from robots.scenario import RunContext, forms_dirs
+from robots.scenario import RunContext
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM = "juminhyo_request"

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from ocr.calibration import DigitRule, TextRule
-from ocr.engines._digits import DigitReading
+from ocr.digits import DigitReading
 from ocr.japanese import digits_only
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading

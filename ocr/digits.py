@@ -26,6 +26,8 @@ from ocr.preprocess import estimate_noise
 __all__ = [
     "DIGIT_SIZE",
     "Cell",
+    "CellReading",
+    "DigitReading",
     "find_cells",
     "ink_mask",
     "normalise_digit",
@@ -178,3 +180,36 @@ def find_cells(region: np.ndarray, box_px: tuple[int, int, int, int], cells: int
         out.append(Cell(i, (a, t, b - a, u - t), inside, mask, empty,
                         (not empty) and _two_glyphs(mask)))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class CellReading:
+    """One box: its digit ("" when empty), the top probability, the runner-up's, P(reject)."""
+
+    digit: str
+    prob: float
+    second: float
+    reject: float
+    empty: bool
+    two_glyphs: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DigitReading:
+    """All boxes of a field, left to right."""
+
+    cells: tuple[CellReading, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(c.digit for c in self.cells)
+
+    @property
+    def min_prob(self) -> float:
+        """The least sure box's top probability (1.0 when every box is empty)."""
+        return min((c.prob for c in self.cells if not c.empty), default=1.0)
+
+    @property
+    def confidence(self) -> float:
+        """Probability that every box is right, if boxes err independently."""
+        return float(np.prod([c.prob for c in self.cells if not c.empty]))

@@ -1,7 +1,12 @@
-"""The RPA runtime: CLI, configuration, inbox, runner, executors, writers, run log.
+"""The RPA runtime, reusable by any scenario, in rooms by responsibility.
 
-Reusable by any scenario; it knows scenarios only through their interface and the
-``misato_rpa.scenarios`` entry-point group.
+``cli`` (the command line) · ``service`` (scheduler, watch, notify) · ``report`` (the PoC
+evaluation) · ``samples`` (the sample generator) · ``run`` (one run: claim, execute, put
+away) · ``kit`` (what scenarios are built from) · ``scenario`` (the contract and registry) ·
+``sheets`` (workbooks and CSV) · ``config`` · ``db`` (SQLite and the run log) · ``records``,
+``registry``, ``errors``. Each room imports only the rooms below it (docs/architecture.md);
+scenarios are known only through their interface and the ``misato_rpa.scenarios`` entry
+points.
 """
 
 from __future__ import annotations

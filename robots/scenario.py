@@ -9,7 +9,6 @@ entry-point group: adding one is adding a package and one line of packaging meta
 from __future__ import annotations
 
 import functools
-import importlib.util
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -25,10 +24,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from robots.config import Config
 from robots.errors import ConfigError, ScenarioError
 from robots.records import DocumentRecord
+from robots.registry import ENTRY_POINT_GROUP
 
 __all__ = [
-    "ENTRY_POINT_GROUP",
-    "FORMS_ENTRY_POINT_GROUP",
     "ItemResult",
     "NoSettings",
     "Outcome",
@@ -36,15 +34,10 @@ __all__ = [
     "Scenario",
     "WorkItem",
     "all_scenarios",
-    "forms_dirs",
     "get_scenario",
 ]
 
 log = logging.getLogger(__name__)
-
-ENTRY_POINT_GROUP = "misato_rpa.scenarios"
-FORMS_ENTRY_POINT_GROUP = "misato_rpa.forms"
-
 
 class Outcome(StrEnum):
     """Every input file ends in exactly one of these, recorded in the run log."""
@@ -169,22 +162,3 @@ def get_scenario(name: str) -> Scenario:
         known = ", ".join(sorted(scenarios)) or "none installed"
         raise ScenarioError(f"unknown scenario {name!r}; known scenarios: {known}")
     return scenarios[name]
-
-
-@functools.cache
-def packaged_forms_dirs() -> tuple[Path, ...]:
-    """``forms/`` folders of the packages named in the ``misato_rpa.forms`` group."""
-    dirs: list[Path] = []
-    for ep in sorted(entry_points(group=FORMS_ENTRY_POINT_GROUP), key=lambda e: e.name):
-        spec = importlib.util.find_spec(ep.value)
-        if spec is None or not spec.submodule_search_locations:
-            raise ScenarioError(f"forms entry point {ep.name}: package {ep.value} not found")
-        folder = Path(next(iter(spec.submodule_search_locations))) / "forms"
-        if folder.is_dir():
-            dirs.append(folder)
-    return tuple(dirs)
-
-
-def forms_dirs(config: Config) -> list[Path]:
-    """Template folders: the packaged ones, then the town's own from ``forms_dirs``."""
-    return [*packaged_forms_dirs(), *(config.resolve(d) for d in config.forms_dirs)]

@@ -36,13 +36,13 @@ from service_kit import (
 )
 
 from robots.config import load_config
-from robots.runner import run_scenario
+from robots.run.runner import run_scenario
 
 __all__ = ["CrashFigures", "crash_rounds"]
 
-_STEP = re.compile(r"robots\.shutdown: step (.+)$")
-_STARTED = re.compile(r"robots\.runner: run \S+ of intake:")
-_STEP_LINE = re.compile(r"robots\.shutdown: step ")
+_STEP = re.compile(r"robots\.run\.shutdown: step (.+)$")
+_STARTED = re.compile(r"robots\.run\.runner: run \S+ of intake:")
+_STEP_LINE = re.compile(r"robots\.run\.shutdown: step ")
 
 
 @dataclass

@@ -58,7 +58,7 @@ from ocr.pipeline import PipelineOptions, Reader
 from ocr.results import EngineReading
 from ocr.sources import iter_pages
 from ocr.templates import TemplateLibrary
-from robots.scenario import packaged_forms_dirs
+from robots.registry import packaged_forms_dirs
 
 __all__ = [
     "CRASH",

@@ -33,7 +33,7 @@ from pathlib import Path
 from ocr.reasons import reason
 from ocr.results import FieldResult
 from robots.config import Config, load_config
-from robots.runlog import RunLog
+from robots.db.runlog import RunLog
 
 __all__ = ["F1", "F2", "RUNS", "LogBuilder", "build_known_log", "write_config"]
 
@@ -161,7 +161,7 @@ def build_known_log(root: Path) -> Config:
               seconds=5, status="aborted", exit_code=1)
         runlog.event(d, "run_aborted", "run did not finish; 0 file(s) put back in the inbox",
                      level="warning")
-        # as robots.scheduler writes them (run_id NULL, the scenario first)
+        # as robots.service.scheduler writes them (run_id NULL, the scenario first)
         runlog.event(None, "schedule_missed", "intake missed its 2026-11-13 09:00 run: the "
                      "scheduler was not running within 600 s of that time (misfire)",
                      level="warning")

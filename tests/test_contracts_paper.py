@@ -22,9 +22,9 @@ from fakes import install_fake_engine, record_tape, run_cli, uninstall_fake_engi
 
 from ocr.templates import load_template
 from robots.config import load_config
-from robots.excel import REVIEW_SHEET
-from robots.excel_review import REVIEW_FIRST_ROW
-from robots.runner import RunSummary, run_scenario
+from robots.run.runner import RunSummary, run_scenario
+from robots.sheets import REVIEW_SHEET
+from robots.sheets.review import REVIEW_FIRST_ROW
 from scenarios.contracts.applications import PAPER_CATEGORIES
 from scenarios.contracts.samples import SAMPLE_TODAY
 from scenarios.contracts.samples_write import write_sample_set

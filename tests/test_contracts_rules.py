@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ocr.checkdigits import corporate_number_check_digit
-from robots.reconcile import company_key, company_parts, same_company
+from robots.kit.reconcile import company_key, company_parts, same_company
 from scenarios.contracts.applications import check_application, fiscal_years
 from scenarios.contracts.checks import check_register
 from scenarios.contracts.limits import LimitBook

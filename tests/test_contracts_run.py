@@ -21,10 +21,10 @@ import openpyxl
 import pytest
 from fakes import count_files, run_cli, write_config
 
-import robots.runner
+import robots.run.runner
 from robots.config import load_config
 from robots.errors import ExitCode
-from robots.runner import RunSummary, run_scenario
+from robots.run.runner import RunSummary, run_scenario
 from scenarios.contracts.rules import RULES
 from scenarios.contracts.samples import SAMPLE_TODAY
 from scenarios.contracts.samples_write import write_sample_set
@@ -147,7 +147,7 @@ def test_a_run_redone_after_a_crash_counts_nothing_twice(sample: Path, tmp_path:
         raise KeyboardInterrupt  # finish() stored everything; the run log never committed
 
     with monkeypatch.context() as m:
-        m.setattr(robots.runner, "_commit", power_cut)
+        m.setattr(robots.run.runner, "_commit", power_cut)
         with pytest.raises(KeyboardInterrupt):
             _run(cfg)
     db = sqlite3.connect(tmp_path / "var" / "contracts.sqlite")

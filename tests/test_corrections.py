@@ -24,27 +24,26 @@ from ocr.reasons import reason
 from ocr.results import FieldResult
 from ocr.templates import FormTemplate, TemplateLibrary
 from robots.cli import main
-from robots.config import Config, load_config
-from robots.corrections import (
+from robots.config import Config, forms_dirs, load_config
+from robots.db.runlog import RunLog, edit_distance
+from robots.errors import ExitCode
+from robots.records import DocumentRecord
+from robots.sheets import (
+    REVIEW_SHEET,
+    ForeignWorkbookError,
+    WorkbookEditedError,
+    write_workbook,
+)
+from robots.sheets.corrections import (
     EditedImportError,
     ForeignImportError,
     ImportStatus,
     confirmed_workbook_name,
     import_corrections,
 )
-from robots.errors import ExitCode
-from robots.excel import (
-    REVIEW_SHEET,
-    ForeignWorkbookError,
-    WorkbookEditedError,
-    write_workbook,
-)
-from robots.excel_read import read_workbook_records
-from robots.excel_review import REVIEW_FIRST_ROW, TIME_CELLS
-from robots.outputs import write_form_csvs
-from robots.records import DocumentRecord
-from robots.runlog import RunLog, edit_distance
-from robots.scenario import forms_dirs
+from robots.sheets.outputs import write_form_csvs
+from robots.sheets.read import read_workbook_records
+from robots.sheets.review import REVIEW_FIRST_ROW, TIME_CELLS
 
 RUN_ID = "20261126-093000-ab12"
 NOW = dt.datetime(2026, 11, 27, 1, 0, tzinfo=dt.UTC)

@@ -42,15 +42,15 @@ from fakes import (
     write_config,
 )
 
-import robots.executor_dask
+import robots.run.dask_executor
 from robots.config import load_config
 from robots.errors import ConfigError, ExitCode
-from robots.excel import META_SHEET
-from robots.executor import SerialExecutor, make_executor
-from robots.executor_dask import ClusterError, DaskExecutor, _sweep_stale
-from robots.runner import RunSummary, run_scenario
+from robots.run.dask_executor import ClusterError, DaskExecutor, _sweep_stale
+from robots.run.executor import SerialExecutor, make_executor
+from robots.run.runner import RunSummary, run_scenario
+from robots.run.shutdown import clear_stop, request_stop
 from robots.samples import generate
-from robots.shutdown import clear_stop, request_stop
+from robots.sheets import META_SHEET
 
 
 def _cluster() -> LocalCluster:
@@ -148,7 +148,7 @@ def test_cluster_reads_exactly_what_the_local_executor_reads(
 
     # the cluster's workers did the reading (each keeps the run it set up) ...
     def kept_runs() -> list[str]:  # nested: sent to the workers by value
-        from robots.executor_dask import _RUNS
+        from robots.run.dask_executor import _RUNS
 
         return [run for _, run in _RUNS]
 
@@ -167,7 +167,7 @@ def test_unreachable_scheduler_is_a_config_error_and_takes_nothing(
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setattr(robots.executor_dask, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(robots.run.dask_executor, "CONNECT_TIMEOUT", 1.0)
     cfg = _workspace(tmp_path, scans, f"tcp://127.0.0.1:{port}")
     before = count_files(tmp_path)
     assert run_cli(["--config", str(cfg), "run", "intake"]) == ExitCode.CONFIG
@@ -254,9 +254,9 @@ def test_a_crash_or_a_bug_on_a_worker_costs_only_its_item(
     assert outcomes["serial"] == outcomes["dask"]
     # the worker's own log of the bug came back through this process's loggers
     assert any(r.processName.startswith("dask-worker") and "injected" in r.getMessage()
-               for r in caplog.records if r.name == "robots.executor")
+               for r in caplog.records if r.name == "robots.run.work")
     assert any("died" in r.getMessage() for r in caplog.records
-               if r.name == "robots.executor_dask")
+               if r.name == "robots.run.dask_executor")
     # the killed worker could not delete its copy of the scan; the next task on the
     # machine does (here asked for directly)
     with Client(replay.cluster.scheduler_address, set_as_default=False) as client:

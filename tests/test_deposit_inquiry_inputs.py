@@ -7,18 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.deposit_inquiry.mapping import (
-    PACKAGED_MAPPINGS,
-    LayoutNotRecognised,
-    MappingError,
-    load_layouts,
-    read_table,
-)
+from robots.kit.tables import LayoutNotRecognised, MappingError, load_layouts, read_table
 from scenarios.deposit_inquiry.records import check_reply, parse_inquiry, yucho_to_zengin
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY
 from scenarios.deposit_inquiry.samples_write import write_sample_set
+from scenarios.deposit_inquiry.schemas import PACKAGED_MAPPINGS, SCHEMAS
 
-LAYOUTS = load_layouts((PACKAGED_MAPPINGS,))
+LAYOUTS = load_layouts((PACKAGED_MAPPINGS,), SCHEMAS)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +28,7 @@ def test_each_generated_file_is_read_with_its_own_layout(files: Path) -> None:
                 "yucho_reply": "reply_yucho"}
     seen = set()
     for f in sorted((files / "inbox" / "deposit_inquiry").glob("*.csv")):
-        table = read_table(f, LAYOUTS, "reply")
+        table = read_table(f, LAYOUTS, ("reply",))
         want = next(v for k, v in expected.items() if f.name.startswith(k))
         assert table.layout.id == want, f.name
         assert table.encoding == ("utf-8-sig" if want == "reply_service" else "cp932")
@@ -41,7 +36,7 @@ def test_each_generated_file_is_read_with_its_own_layout(files: Path) -> None:
     assert seen == set(expected.values())
     for name, enc in (("ledger.csv", "utf-8-sig"), ("ledger_cp932.csv", "cp932"),
                       ("ledger.xlsx", "xlsx")):
-        t = read_table(files / "data" / "deposit_inquiry" / name, LAYOUTS, "ledger")
+        t = read_table(files / "data" / "deposit_inquiry" / name, LAYOUTS, ("ledger",))
         assert (t.layout.id, t.encoding, len(t.rows)) == ("ledger_town", enc, 60)
 
 
@@ -49,7 +44,7 @@ def test_the_three_ledgers_normalise_to_the_same_inquiries(files: Path) -> None:
     folder = files / "data" / "deposit_inquiry"
     parsed = []
     for name in ("ledger.csv", "ledger_cp932.csv", "ledger.xlsx"):
-        t = read_table(folder / name, LAYOUTS, "ledger")
+        t = read_table(folder / name, LAYOUTS, ("ledger",))
         parsed.append([parse_inquiry(t.layout, row, raw) for row, raw in t.rows])
     assert parsed[0] == parsed[1] == parsed[2]
     assert not any(i.problems for i in parsed[0])
@@ -60,7 +55,7 @@ def test_a_file_of_no_known_layout_names_the_expected_ones(tmp_path: Path) -> No
     f = tmp_path / "x.csv"
     f.write_text("照会番号,氏名\n1,山田\n", encoding="utf-8")
     with pytest.raises(LayoutNotRecognised) as err:
-        read_table(f, LAYOUTS, "reply")
+        read_table(f, LAYOUTS, ("reply",))
     assert "想定している形式" in err.value.reason_ja
     assert "預金種目コード" in err.value.reason_ja  # the columns a clerk can compare
 
@@ -83,11 +78,11 @@ balance = "BAL"
 [constants]
 account_type = "普通"
 """, encoding="utf-8")
-    layouts = load_layouts((PACKAGED_MAPPINGS, tmp_path))
+    layouts = load_layouts((PACKAGED_MAPPINGS, tmp_path), SCHEMAS)
     f = tmp_path / "r.tsv"
     f.write_text("No\tBK\tKANA\tDOB\tACCT\tBAL\n"
                  "26-000001\t0005\tﾔﾏﾀﾞ ﾀﾛｳ\t1980/4/1\t12345\t1,000円\n", encoding="utf-8")
-    t = read_table(f, layouts, "reply")
+    t = read_table(f, layouts, ("reply",))
     values, problems = check_reply(t.layout, t.rows[0][1], date(2026, 10, 1))
     assert t.layout.id == "bank_tab"
     assert values["inquiry_number"] == "26000001" and values["kana"] == "ヤマダタロウ"
@@ -106,7 +101,7 @@ account_type = "普通"
 def test_malformed_mappings_are_named(tmp_path: Path, toml: str, needle: str) -> None:
     (tmp_path / "bad.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(MappingError) as err:
-        load_layouts((tmp_path,))
+        load_layouts((tmp_path,), SCHEMAS)
     assert needle in str(err.value) and "bad.toml" in str(err.value)
 
 

@@ -1,4 +1,4 @@
-"""robots.reconcile: name keys, kanji variants, and when a link may be certain."""
+"""robots.kit.reconcile: name keys, kanji variants, and when a link may be certain."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from robots.reconcile import (
+from robots.kit.reconcile import (
     Entity,
     Matcher,
     first_occurrences,

@@ -20,9 +20,9 @@ from fakes import run_cli, write_config
 
 from ocr.templates import load_template
 from robots.config import load_config
-from robots.excel import REVIEW_SHEET
-from robots.excel_review import REVIEW_FIRST_ROW
-from robots.runner import run_scenario
+from robots.run.runner import run_scenario
+from robots.sheets import REVIEW_SHEET
+from robots.sheets.review import REVIEW_FIRST_ROW
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY
 from scenarios.deposit_inquiry.samples_write import write_sample_set
 

@@ -21,10 +21,10 @@ import openpyxl
 import pytest
 from fakes import count_files, run_cli, write_config
 
-import robots.runner
+import robots.run.runner
 from robots.config import load_config
 from robots.errors import ExitCode
-from robots.runner import RunSummary, run_scenario
+from robots.run.runner import RunSummary, run_scenario
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY
 from scenarios.deposit_inquiry.samples_write import write_sample_set
 
@@ -212,7 +212,7 @@ def test_run_dying_after_finish_is_redone_without_double_counting(
         raise KeyboardInterrupt  # finish() stored the replies; the run log never committed
 
     with monkeypatch.context() as m:
-        m.setattr(robots.runner, "_commit", power_cut)
+        m.setattr(robots.run.runner, "_commit", power_cut)
         with pytest.raises(KeyboardInterrupt):
             _run(cfg)
     db = sqlite3.connect(tmp_path / "var" / "deposit_inquiry.sqlite")

@@ -16,15 +16,14 @@ from ocr.fields import ReadOptions
 from ocr.reasons import reason
 from ocr.results import FieldResult
 from ocr.templates import TemplateLibrary, load_template
-from robots.config import load_config
-from robots.corrections import ImportStatus, import_corrections
-from robots.excel import REVIEW_SHEET, write_workbook
-from robots.excel_common import VERIFY_HEADER, VERIFY_PLACEHOLDER
-from robots.excel_review import REVIEW_FIRST_ROW, REVIEW_HEADER_ROW
-from robots.outputs import write_form_csvs
+from robots.config import forms_dirs, load_config
+from robots.db.runlog import RunLog
 from robots.records import DocumentRecord
-from robots.runlog import RunLog
-from robots.scenario import forms_dirs
+from robots.sheets import REVIEW_SHEET, write_workbook
+from robots.sheets.common import VERIFY_HEADER, VERIFY_PLACEHOLDER
+from robots.sheets.corrections import ImportStatus, import_corrections
+from robots.sheets.outputs import write_form_csvs
+from robots.sheets.review import REVIEW_FIRST_ROW, REVIEW_HEADER_ROW
 
 D1 = f"{RUN_ID}-001-01"
 OCR_RECEIPT = "00012345"

@@ -19,7 +19,8 @@ from PIL import Image, ImageDraw, ImageFont
 from ocr.reasons import reason
 from ocr.results import FieldResult
 from ocr.templates import FormTemplate, load_template
-from robots.excel import (
+from robots.records import DocumentRecord
+from robots.sheets import (
     CHECK_MARK,
     META_SHEET,
     REVIEW_SHEET,
@@ -29,14 +30,13 @@ from robots.excel import (
     read_workbook,
     write_workbook,
 )
-from robots.excel_review import (
+from robots.sheets.review import (
     IMAGE_MAX_H,
     IMAGE_MAX_W,
     REVIEW_FIRST_ROW,
     REVIEW_HEADER_ROW,
     TIME_CELLS,
 )
-from robots.records import DocumentRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = b"secret-of-run-1"
@@ -489,7 +489,7 @@ def test_large_run_meta_spans_cells(tmp_path: Path, templates, records) -> None:
 
 
 def test_sheet_titles_are_valid_and_unique() -> None:
-    from robots.excel_write import sheet_title
+    from robots.sheets.write import sheet_title
 
     taken = {"確認シート"}
     assert sheet_title("申請書[1]/2024: 写し?", taken) == "申請書（1）／2024： 写し？"

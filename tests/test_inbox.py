@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from robots import inbox as inbox_mod
-from robots.inbox import (
+from robots.run import inbox as inbox_mod
+from robots.run.inbox import (
     InboxPaths,
     claim,
     file_sha256,

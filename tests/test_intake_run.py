@@ -28,17 +28,17 @@ import pytest
 from fakes import count_files, forms_library, page_truths, run_cli, write_config
 
 from ocr.results import FieldResult
-from robots.config import load_config
-from robots.csvout import GETA
+from robots.config import forms_dirs, load_config
 from robots.errors import ExitCode
-from robots.excel import META_SHEET, REVIEW_SHEET
-from robots.excel_review import REVIEW_FIRST_ROW
-from robots.excel_write import sheet_title
-from robots.outputs import ENCODING_REPORT, csv_header
 from robots.records import DocumentRecord
-from robots.runner import RunSummary, run_scenario
+from robots.run.runner import RunSummary, run_scenario
 from robots.samples import generate
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
+from robots.sheets import META_SHEET, REVIEW_SHEET
+from robots.sheets.csvout import GETA
+from robots.sheets.outputs import ENCODING_REPORT, csv_header
+from robots.sheets.review import REVIEW_FIRST_ROW
+from robots.sheets.write import sheet_title
 from scenarios.intake import Intake
 
 FORMS = ("juminhyo_request", "bid_qualification", "deposit_reply")
@@ -452,3 +452,18 @@ def test_config_error_stops_before_any_folder_is_made(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "inbox", ignore_errors=True)
     assert run_cli(["--config", str(cfg), "run", "intake"]) == ExitCode.CONFIG
     assert not (tmp_path / "processing").exists()
+
+
+def test_a_closed_pipe_is_a_normal_end(tmp_path: Path) -> None:
+    """`rpa forms list | head -1`: the reader closing early is not an error (exit 0, quiet)."""
+    import subprocess
+
+    from service_kit import rpa_command
+
+    proc = subprocess.Popen([*rpa_command(), "forms", "list"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command has printed anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "unexpected error" not in err, err

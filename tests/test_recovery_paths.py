@@ -14,10 +14,10 @@ import pytest
 from fakes import count_files, install_fake_engine, uninstall_fake_engine
 from service_kit import Pool, check_invariants, make_pool, service_config, tag_png
 
-import robots.runner
+import robots.run.runner
 from robots.config import load_config
-from robots.runner import run_scenario
-from robots.shutdown import clear_stop, request_stop
+from robots.run.runner import run_scenario
+from robots.run.shutdown import clear_stop, request_stop
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def _die_at(monkeypatch: pytest.MonkeyPatch, where: str, nth: int = 1) -> None:
             if seen["n"] == nth:
                 raise KeyboardInterrupt(f"power cut after {where}")
 
-    monkeypatch.setattr(robots.runner, "step", step)
+    monkeypatch.setattr(robots.run.runner, "step", step)
 
 
 def test_death_between_commit_and_rename_with_another_out_folder(
@@ -72,7 +72,7 @@ def test_death_after_the_note_keeps_the_runs_own_reason(pool: Pool, tmp_path: Pa
     cfg = load_config(service_config(tmp_path))
     _drop(tmp_path, {"a.png": tag_png(pool.scans[0].read_bytes(), "note"),
                      "zero.pdf": b""})
-    real_move = robots.runner.move_file
+    real_move = robots.run.runner.move_file
 
     def move(src: Path, dest: Path) -> Path:
         if "failed" in dest.parts:
@@ -80,7 +80,7 @@ def test_death_after_the_note_keeps_the_runs_own_reason(pool: Pool, tmp_path: Pa
         return real_move(src, dest)
 
     with monkeypatch.context() as m:
-        m.setattr(robots.runner, "move_file", move)
+        m.setattr(robots.run.runner, "move_file", move)
         with pytest.raises(KeyboardInterrupt):
             run_scenario("intake", cfg, jobs=1)
     run_scenario("intake", cfg, jobs=1)
@@ -103,14 +103,14 @@ def test_stop_before_processing_puts_every_claimed_file_back(pool: Pool, tmp_pat
             if claimed["n"] == 2:
                 request_stop("test")
 
-    monkeypatch.setattr(robots.runner, "step", step)
+    monkeypatch.setattr(robots.run.runner, "step", step)
     try:
         s = run_scenario("intake", cfg, jobs=1)
     finally:
         clear_stop()
     assert s.status == "completed" and s.counts == {} and s.put_back == 2
     assert count_files(tmp_path)["inbox"] == ["s0.png", "s1.png", "s2.png"]
-    monkeypatch.setattr(robots.runner, "step", lambda _name: None)
+    monkeypatch.setattr(robots.run.runner, "step", lambda _name: None)
     s2 = run_scenario("intake", cfg, jobs=1)
     assert sum(s2.counts.values()) == 3
     assert not check_invariants(tmp_path, files, set(files)).problems
@@ -143,9 +143,9 @@ def test_file_locked_by_another_program_is_left_for_later(pool: Pool, tmp_path: 
             raise PermissionError(13, "The process cannot access the file")
         return real_claim(path, processing, run_id)
 
-    real_claim = robots.runner.claim
+    real_claim = robots.run.runner.claim
     with monkeypatch.context() as m:
-        m.setattr(robots.runner, "claim", claim)
+        m.setattr(robots.run.runner, "claim", claim)
         s = run_scenario("intake", cfg, jobs=1)
     assert s.left_for_later == 1 and sum(s.counts.values()) == 1
     assert count_files(tmp_path)["inbox"] == ["busy.png"]

@@ -17,12 +17,12 @@ from report_fixtures import F1, F2, RUNS, build_known_log, write_config
 
 from robots.cli import main
 from robots.config import Config
+from robots.db.runlog import MIGRATIONS, RunLog
 from robots.errors import ConfigError
 from robots.report import build_report
 from robots.report.data import Period, ReportData, missed_schedule_scenario, page_count
 from robots.report.figures import Report, ScenarioFigures
 from robots.report.metrics import compute_report, week_of
-from robots.runlog import MIGRATIONS, RunLog
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -21,8 +21,8 @@ import pytest
 from report_fixtures import F1, F2, RUNS, build_known_log
 from test_corrections import JUMIN_VALUES, RUN_ID, build_run
 
+from robots.db.runlog import RunLog
 from robots.report import ReportFiles, build_report, write_report
-from robots.runlog import RunLog
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 SHEETS = ["判定", "品質", "時間", "件数", "信頼性"]

@@ -32,13 +32,13 @@ from fakes import (
 )
 from filelock import FileLock
 
-import robots.runner
+import robots.run.runner
 from ocr.engines import ReadHints, available_engines, engine_classes, get_engine
 from robots.config import load_config
 from robots.errors import ExitCode
-from robots.outputs import csv_header
-from robots.runner import run_scenario
+from robots.run.runner import run_scenario
 from robots.samples import generate
+from robots.sheets.outputs import csv_header
 from scenarios.intake import Intake
 
 FORMS = ("juminhyo_request", "bid_qualification", "deposit_reply")
@@ -72,7 +72,7 @@ CRASHES = "deposit_reply-s7-0001.png"
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     c = FrozenClock(FROZEN)
-    monkeypatch.setattr(robots.runner, "datetime", c.datetime)
+    monkeypatch.setattr(robots.run.runner, "datetime", c.datetime)
     return c
 
 
@@ -199,7 +199,7 @@ def test_worker_that_dies_costs_only_its_item(scans: dict[str, Path], tmp_path: 
     names = (CRASHES, *GOOD)
     cfg = load_config(_workspace(tmp_path, scans, names))
     before = count_files(tmp_path)["inbox"]
-    with caplog.at_level(logging.WARNING, logger="robots.executor"):
+    with caplog.at_level(logging.WARNING, logger="robots.run.executor"):
         s = run_scenario("intake", cfg, jobs=2)
     assert s.counts == {"ok": 4, "error": 1}, s.counts
     assert s.exit_code == ExitCode.NEEDS_ATTENTION
@@ -251,7 +251,7 @@ def test_run_dying_after_the_log_commit_is_finished_by_the_next(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as m:
-        m.setattr(robots.runner, "_put_away", power_cut)
+        m.setattr(robots.run.runner, "_put_away", power_cut)
         with pytest.raises(KeyboardInterrupt):
             run_scenario("intake", cfg, jobs=1)
     assert sorted(count_files(tmp_path)["processing"]) == sorted([GOOD[0], RAISES])

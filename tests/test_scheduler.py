@@ -23,11 +23,11 @@ from service_kit import Pool, make_pool, rpa_command, service_config, subprocess
 from smtp_kit import smtp_server
 
 from robots.config import load_config
-from robots.config_service import cron_trigger
-from robots.days_off import day_off
+from robots.config.service import cron_trigger
 from robots.errors import ConfigError, ExitCode
-from robots.scheduler import build_scheduler, describe_jobs, run_job, serve, sync_jobs
-from robots.shutdown import clear_stop, request_stop
+from robots.run.shutdown import clear_stop, request_stop
+from robots.service.days_off import day_off
+from robots.service.scheduler import build_scheduler, describe_jobs, run_job, serve, sync_jobs
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -260,3 +260,30 @@ def test_rpa_schedule_runs_in_the_foreground_and_stops_on_sigterm(pool: Pool,
     assert proc.returncode == 0, err
     store = tmp_path / "var" / "jobs.sqlite"
     assert store.exists() and oct(store.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_job_stored_by_another_version_is_replaced(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored job whose function moved (an upgrade) must not stop the service starting."""
+    import sys
+
+    mod = tmp_path / "old_rpa_jobs.py"
+    mod.write_text("def run_job(*args):\n    return None\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    cfg = load_config(service_config(tmp_path, extra=(
+        '[[schedule]]\nid = "nightly"\nscenario = "intake"\ncron = "0 2 * * *"\n')))
+    first = build_scheduler(cfg)
+    first.start(paused=True)
+    first.add_job("old_rpa_jobs:run_job", "cron", hour=2, id="nightly", args=("x",))
+    first.shutdown(wait=False)
+    mod.unlink()
+    sys.modules.pop("old_rpa_jobs", None)
+
+    second = build_scheduler(cfg)
+    second.start(paused=True)
+    try:
+        assert sync_jobs(second, cfg) == {"nightly": "intake"}
+        job = second.get_job("nightly")
+        assert job is not None and job.func_ref == "robots.service.scheduler:run_job"
+    finally:
+        second.shutdown(wait=False)

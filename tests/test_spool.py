@@ -9,8 +9,8 @@ import pytest
 
 from ocr.results import FieldResult
 from robots.records import DocumentRecord
+from robots.run.spool import CropSpool
 from robots.scenario import ItemResult, Outcome, WorkItem
-from robots.spool import CropSpool
 
 
 def _result(crops: list[bytes | None]) -> ItemResult:

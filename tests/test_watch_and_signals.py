@@ -30,7 +30,7 @@ from service_kit import (
 )
 
 from robots.config import load_config
-from robots.runner import run_scenario
+from robots.run.runner import run_scenario
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 

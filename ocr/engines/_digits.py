@@ -11,54 +11,20 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from ocr.digits import Cell, find_cells, normalise_digit
-from ocr.engines import ReadHints
+from ocr.digits import Cell, CellReading, DigitReading, find_cells, normalise_digit
+from ocr.engines.base import ReadHints
 from ocr.models import DIGITS_MODEL
 from ocr.results import EngineReading
 
-__all__ = ["CellReading", "DigitEngine", "DigitReading"]
+__all__ = ["DigitEngine"]
 
 log = logging.getLogger(__name__)
 
 REJECT = 10
-
-
-@dataclass(frozen=True, slots=True)
-class CellReading:
-    """One box: its digit ("" when empty), the top probability, the runner-up's, P(reject)."""
-
-    digit: str
-    prob: float
-    second: float
-    reject: float
-    empty: bool
-    two_glyphs: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DigitReading:
-    """All boxes of a field, left to right."""
-
-    cells: tuple[CellReading, ...]
-
-    @property
-    def text(self) -> str:
-        return "".join(c.digit for c in self.cells)
-
-    @property
-    def min_prob(self) -> float:
-        """The least sure box's top probability (1.0 when every box is empty)."""
-        return min((c.prob for c in self.cells if not c.empty), default=1.0)
-
-    @property
-    def confidence(self) -> float:
-        """Probability that every box is right, if boxes err independently."""
-        return float(np.prod([c.prob for c in self.cells if not c.empty]))
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from ocr.engines import ReadHints
+from ocr.engines.base import ReadHints
 from ocr.results import EngineReading
 
 __all__ = ["RapidOcrEngine"]

@@ -19,7 +19,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from ocr.engines import EngineUnavailableError, ReadHints
+from ocr.engines.base import EngineUnavailableError, ReadHints
 from ocr.results import EngineReading
 from ocr.templates import FieldType
 

@@ -14,12 +14,12 @@ from datetime import date, datetime, tzinfo
 from pathlib import Path
 
 from ocr.templates import TemplateLibrary
-from robots.config import Config
+from robots.config import Config, forms_dirs
+from robots.db.runlog import RunLog
 from robots.report.data import Period, ReportData, load_report_data
 from robots.report.figures import Report
 from robots.report.metrics import compute_report
-from robots.runlog import RunLog
-from robots.scenario import all_scenarios, forms_dirs
+from robots.scenario import all_scenarios
 
 __all__ = ["Report", "ReportFiles", "build_report", "write_report"]
 

@@ -35,7 +35,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: The event the scheduler writes (run_id NULL) when a scheduled run did not happen; its
-#: message names the scenario and the missed time (contract with robots.scheduler).
+#: message names the scenario and the missed time (contract with robots.service.scheduler).
 MISSED_SCHEDULE_EVENT = "schedule_missed"
 #: The scheduler's event (run_id NULL) for a scheduled run that raised before it was logged.
 FAILED_SCHEDULE_EVENT = "schedule_failed"

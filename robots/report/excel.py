@@ -19,7 +19,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from robots import __version__
-from robots.excel_common import display_width
 from robots.report.figures import QualityGroup, Ratio, Report, ScenarioFigures
 from robots.report.labels import (
     DECISION_JA,
@@ -32,6 +31,7 @@ from robots.report.labels import (
     baseline_source,
     period_text,
 )
+from robots.sheets.common import display_width
 
 __all__ = ["write_excel"]
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from ocr.render import find_font
 from robots import __version__
-from robots.config_evaluation import EvaluationConfig
+from robots.config.evaluation import EvaluationConfig
 from robots.report import charts
 from robots.report.figures import QualityGroup, Ratio, Report, ScenarioFigures
 from robots.report.labels import (

@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from robots.config_evaluation import EvaluationConfig
+from robots.config.evaluation import EvaluationConfig
 from robots.report.data import (
     FAILED_SCHEDULE_EVENT,
     MISSED_SCHEDULE_EVENT,

@@ -16,7 +16,7 @@ scenario got its verdict:
 
 from __future__ import annotations
 
-from robots.config_evaluation import EvaluationThresholds
+from robots.config.evaluation import EvaluationThresholds
 from robots.report.figures import Criterion, Ratio, ScenarioFigures, Verdict
 
 __all__ = ["DECISION_JA", "decide", "pct"]

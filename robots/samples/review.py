@@ -22,14 +22,13 @@ from pathlib import Path
 import openpyxl
 
 from ocr.templates import TemplateLibrary
-from robots.config import Config
-from robots.corrections import ImportResult, import_corrections
-from robots.excel import REVIEW_SHEET
-from robots.excel_common import CLEAR_TOKEN, DONE_MARK, REVIEW_HEADERS, value_to_cell
-from robots.excel_read import WrittenRecord, read_workbook_records
-from robots.excel_review import REVIEW_FIRST_ROW
-from robots.runlog import RunLog
-from robots.scenario import forms_dirs
+from robots.config import Config, forms_dirs
+from robots.db.runlog import RunLog
+from robots.sheets import REVIEW_SHEET
+from robots.sheets.common import CLEAR_TOKEN, DONE_MARK, REVIEW_HEADERS, value_to_cell
+from robots.sheets.corrections import ImportResult, import_corrections
+from robots.sheets.read import WrittenRecord, read_workbook_records
+from robots.sheets.review import REVIEW_FIRST_ROW
 
 __all__ = ["SIMULATED_REVIEWER", "SimulatedReview", "simulate_review"]
 

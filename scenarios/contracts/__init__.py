@@ -20,97 +20,66 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
-
-from ocr.pipeline import Reader
 from robots.config import Config
-from robots.errors import ConfigError, ScenarioError
-from robots.reading import check_ocr_config, read_scan, reader_for
-from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem
-from robots.tables import DATA_SUFFIXES, LayoutNotRecognised, MappingError, read_table
+from robots.errors import ScenarioError
+from robots.kit.tables import Layout, LayoutNotRecognised, read_table
+from robots.kit.tabular import SourceError, TableOrScanScenario, newest_export
+from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.contracts.datafiles import APPLICATION_FORM, read_data_file
-from scenarios.contracts.settings import (
-    ContractsSettings,
-    SourceError,
-    layouts_for,
-    newest_export,
-)
+from scenarios.contracts.schemas import REGISTER, SUSPENSIONS, VENDOR_LIST
+from scenarios.contracts.settings import ContractsSettings, layouts_for
 
 __all__ = ["APPLICATION_FORM", "Contracts", "ContractsSettings", "scenario"]
 
 log = logging.getLogger(__name__)
 
-SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
-_SOURCES = (("contract_register", "register", "契約台帳"),
-            ("suspensions", "suspensions", "指名停止一覧"),
-            ("previous_list", "vendor_list", "資格者名簿"))
+#: Exports the configuration may name: (settings key, the kind of table it must be).
+_SOURCES = (("contract_register", REGISTER), ("suspensions", SUSPENSIONS),
+            ("previous_list", VENDOR_LIST))
 
 
-def _check_sources(config: Config, settings: ContractsSettings) -> list[str]:
-    """Configured exports that are missing, or whose columns no layout knows."""
-    problems = []
-    layouts = layouts_for(config, settings)
-    if not any(lay.id == settings.export_layout and lay.kind == "vendor_list"
-               for lay in layouts):
-        problems.append(f"scenarios.contracts.export_layout: no vendor_list layout "
-                        f"{settings.export_layout!r} in the mappings")
-    for key, kind, what in _SOURCES:
-        path = getattr(settings, key)
-        if path is None:
-            continue
-        try:
-            read_table(newest_export(config, key, path), layouts, (kind,), what_ja=what)
-        except SourceError as exc:
-            problems.append(exc.problem)
-        except LayoutNotRecognised as exc:
-            problems.append(f"scenarios.contracts.{key}: {exc}")
-        except (OSError, ValueError) as exc:
-            problems.append(f"scenarios.contracts.{key}: cannot read: {type(exc).__name__}")
-    return problems
-
-
-class Contracts(Scenario):
+class Contracts(TableOrScanScenario):
     """Bid-qualification applications → qualified-vendor list; contract registrations checked."""
 
     name = "contracts"
     title_ja = "契約事務（入札参加資格・契約チェック）"
     settings_model = ContractsSettings
     finish_without_items = True  # qualifications lapse with the date; the register is re-exported
+    unsupported_ja = ("この業務で扱うファイルではありません。申請データ・契約台帳・指名停止一覧"
+                      "（CSV・Excel）か、入札参加資格審査申請書のスキャン（PDF・TIFF・PNG・"
+                      "JPEG）を入れてください。")
 
-    def __init__(self) -> None:
-        self._reader: Reader | None = None
+    def layouts(self, config: Config, settings: Any) -> tuple[Layout, ...]:
+        return layouts_for(config, settings)
 
-    def settings(self, config: Config) -> BaseModel:
-        """The section, the mappings, the configured exports and the OCR set-up, checked."""
-        settings: ContractsSettings = super().settings(config)  # type: ignore[assignment]
-        problems: list[str] = []
-        try:
-            problems += _check_sources(config, settings)
-        except MappingError as exc:
-            problems += [f"scenarios.contracts.mappings_dirs: {exc.path}: {p}"
-                         for p in exc.problems]
-        problems += [p if p.startswith("ocr.") else f"scenarios.contracts.forms: {p}"
-                     for p in check_ocr_config(config, settings.forms)]
-        if problems:
-            raise ConfigError(config.source or "config.toml", problems)
-        return settings
+    def check_sources(self, config: Config, settings: Any) -> list[str]:
+        """Configured exports that are missing, or whose columns no layout knows."""
+        problems = []
+        layouts = layouts_for(config, settings)
+        if not any(lay.id == settings.export_layout and lay.kind == VENDOR_LIST.kind
+                   for lay in layouts):
+            problems.append(f"scenarios.contracts.export_layout: no vendor_list layout "
+                            f"{settings.export_layout!r} in the mappings")
+        for key, schema in _SOURCES:
+            path = getattr(settings, key)
+            if path is None:
+                continue
+            try:
+                read_table(newest_export(config, f"scenarios.contracts.{key}", path),
+                           layouts, (schema.kind,), what_ja=schema.title_ja)
+            except SourceError as exc:
+                problems.append(exc.problem)
+            except LayoutNotRecognised as exc:
+                problems.append(f"scenarios.contracts.{key}: {exc}")
+            except (OSError, ValueError) as exc:
+                problems.append(f"scenarios.contracts.{key}: cannot read: {type(exc).__name__}")
+        return problems
 
-    def process(self, item: WorkItem, ctx: RunContext) -> ItemResult:
-        settings: ContractsSettings = ctx.settings
-        suffix = item.path.suffix.lower()
-        if suffix in DATA_SUFFIXES:
-            return read_data_file(item, ctx, layouts_for(ctx.config, settings))
-        if suffix in SCAN_SUFFIXES:
-            if self._reader is None:  # OCR engines load only when a paper form comes in
-                self._reader = reader_for(ctx)
-            return read_scan(self._reader, item, ctx, settings.forms)
-        return ItemResult(
-            item, Outcome.REJECTED, reason_code="unsupported_file",
-            reason_ja=("この業務で扱うファイルではありません。申請データ・契約台帳・指名停止一覧"
-                       "（CSV・Excel）か、入札参加資格審査申請書のスキャン（PDF・TIFF・PNG・"
-                       "JPEG）を入れてください。"),
-            detail=f"unsupported file type {suffix or '(none)'}")
+    def read_data(self, item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]
+                  ) -> ItemResult:
+        return read_data_file(item, ctx, layouts)
 
     def finish(self, results: Sequence[ItemResult], ctx: RunContext, out_dir: Path
                ) -> list[Path]:

@@ -27,8 +27,8 @@ from ocr.japanese import (
     normalize_text,
     parse_date,
 )
-from robots.reconcile import normalize_ref
-from robots.tables import Layout
+from robots.kit.reconcile import normalize_ref
+from robots.kit.tables import Layout
 from scenarios.contracts.settings import ContractsSettings
 
 __all__ = [

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import logging
 import time
-import zipfile
 
 from ocr.reasons import Reason
 from ocr.results import FieldResult
+from robots.kit.tables import Layout
+from robots.kit.tabular import data_result, read_data_table
 from robots.records import DocumentRecord
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
-from robots.tables import Layout, LayoutNotRecognised, read_table
+from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.contracts.applications import (
     APPLICATION_FIELDS,
     FIELD_LABELS,
@@ -93,16 +93,9 @@ def _file_doc(item: WorkItem, ctx: RunContext, form: str, layout: Layout, rows: 
 def read_data_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]) -> ItemResult:
     """Read one data file of the inbox (see the module docstring)."""
     t0 = time.perf_counter()
-    try:
-        table = read_table(item.path, layouts, DATA_KINDS, what_ja=_WHAT_JA)
-    except LayoutNotRecognised as exc:
-        return ItemResult(item, Outcome.REJECTED, reason_code="unknown_layout",
-                          reason_ja=exc.reason_ja, detail=str(exc))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        return ItemResult(item, Outcome.REJECTED, reason_code="unreadable",
-                          reason_ja="ファイルを読み込めませんでした（壊れているか、CSV・Excel"
-                                    "形式ではありません）。元のデータを確認してください。",
-                          detail=f"{type(exc).__name__}")
+    table = read_data_table(item, layouts, DATA_KINDS, what_ja=_WHAT_JA)
+    if isinstance(table, ItemResult):
+        return table
     kind = table.layout.kind
     if kind == "register":
         docs = [_file_doc(item, ctx, REGISTER_FORM, table.layout, len(table.rows))]
@@ -114,11 +107,6 @@ def read_data_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...])
             checked = check_application(values, ctx.settings, ctx.settings.as_of or ctx.today)
             docs.append(_application_doc(item, ctx, table.layout, lines, values, problems,
                                          checked))
-    per_doc = (time.perf_counter() - t0) * 1000 / max(1, len(docs))
-    for d in docs:
-        d.timings_ms["parse"] = per_doc
-    outcome = Outcome.NEEDS_REVIEW if any(d.needs_review for d in docs) else Outcome.OK
     log.info("%s: %s, %d row(s), layout %s (%s)", item.name, kind, len(table.rows),
              table.layout.id, table.encoding)
-    return ItemResult(item, outcome, docs, detail=f"{kind} layout {table.layout.id}, "
-                                                   f"{len(table.rows)} rows")
+    return data_result(item, docs, t0, f"{kind} layout {table.layout.id}, {len(table.rows)} rows")

@@ -18,12 +18,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from robots.excel_common import print_setup
-from robots.excel_write import sheet_title
+from robots.sheets.common import print_setup
+from robots.sheets.results import Col, info_rows, save_workbook, write_table
+from robots.sheets.write import sheet_title
 from scenarios.contracts.checks import Finding
 from scenarios.contracts.rules import RULES, SEVERITIES
 from scenarios.contracts.settings import METHOD_JA, ContractsSettings
-from scenarios.contracts.sheets import Col, info_rows, save_workbook, write_table
 
 __all__ = ["FINDING_COLS", "write_findings_workbook"]
 
@@ -70,7 +70,7 @@ def write_findings_workbook(path: Path, findings: Sequence[Finding], *, run_id: 
     rows.append(["合計", "　".join(f"{s} {sev[s]}件" for s in SEVERITIES), "",
                  str(len(findings)), str(len({id(f.contract) for f in findings}))])
     last = write_table(ws, [Col("ルール"), Col("内容"), Col("重要度"), Col("指摘件数", "int"),
-                            Col("該当契約数", "int")], rows, start=start, print_it=False)
+                            Col("該当契約数", "int")], rows, start=start, print_it=False, wrap=True)
     departments = sorted({f.contract.department for f in findings})
     table = {d: Counter(f.rule for f in findings if f.contract.department == d)
              for d in departments}
@@ -78,7 +78,7 @@ def write_findings_workbook(path: Path, findings: Sequence[Finding], *, run_id: 
     write_table(ws, [Col("担当課"), *(Col(r.title, "int") for r in RULES.values()),
                      Col("合計", "int")],
                 [[d, *(str(table[d][r]) for r in RULES), str(sum(table[d].values()))]
-                 for d in departments], start=last + 3, print_it=False)
+                 for d in departments], start=last + 3, print_it=False, wrap=True)
     ws.auto_filter.ref = None
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 70
@@ -91,5 +91,5 @@ def write_findings_workbook(path: Path, findings: Sequence[Finding], *, run_id: 
         sheet.cell(1, 1, f"{rule.title}（{len(mine)}件）：{rule.description}").font = Font(
             bold=True, size=12)
         write_table(sheet, FINDING_COLS, [_row(f) for f in mine], start=2, mark=0,
-                    mark_values=("高",))
+                    mark_values=("高",), wrap=True)
     save_workbook(wb, path, f"契約登録チェック結果 {run_id}")

@@ -1,7 +1,7 @@
 """The parent's part of a run: take inputs into the state, derive the list, check contracts.
 
 Everything happens in one transaction of the scenario database, committed only after the
-outputs are written into the run's partial folder (see :mod:`robots.runner`): a run that
+outputs are written into the run's partial folder (see :mod:`robots.run.runner`): a run that
 dies before the run log commits is redone by the next one, whose upserts land on the same
 rows, and whose list — derived from the state, never edited in place — is the same. The
 list published is stored as this run's snapshot; the next run compares with it.
@@ -23,11 +23,13 @@ from pathlib import Path
 
 from ocr.reasons import Reason
 from ocr.results import FieldResult
-from robots.csvout import write_csv
-from robots.reading import write_scan_outputs
-from robots.reconcile import normalize_ref
+from robots.kit.reconcile import normalize_ref
+from robots.kit.scans import write_scan_outputs
+from robots.kit.state import take_confirmed
+from robots.kit.tables import Layout, read_table, write_layout_csv
+from robots.kit.tabular import newest_export
 from robots.scenario import ItemResult, RunContext
-from robots.tables import Layout, read_table, write_layout_csv
+from robots.sheets.csvout import write_csv
 from scenarios.contracts.applications import Application, categories_ja
 from scenarios.contracts.checks import Finding, check_register
 from scenarios.contracts.datafiles import APPLICATION_FORM, REGISTER_FORM
@@ -38,14 +40,13 @@ from scenarios.contracts.intake import (
     previous_list_base,
     store_run,
     stored_suspensions,
-    take_confirmed,
     take_previous_list,
 )
 from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.register import Contract, parse_contracts
 from scenarios.contracts.registry import QualifiedList, diff_lists, listed_row
 from scenarios.contracts.rules import RULES
-from scenarios.contracts.settings import ContractsSettings, layouts_for, newest_export
+from scenarios.contracts.settings import ContractsSettings, layouts_for
 from scenarios.contracts.sheets import write_list_workbook
 from scenarios.contracts.store import ContractStore
 
@@ -117,7 +118,8 @@ def _contracts(results: Sequence[ItemResult], ctx: RunContext, layouts: Sequence
              if any(d.form_id == REGISTER_FORM for d in r.documents)]
     where = "受付"
     if not files and settings.contract_register is not None:
-        path = newest_export(ctx.config, "contract_register", settings.contract_register)
+        path = newest_export(ctx.config, "scenarios.contracts.contract_register",
+                             settings.contract_register)
         files, where = [(path, path.name)], "設定"
     contracts: list[Contract] = []
     for path, name in files:

@@ -12,21 +12,17 @@ and the qualified-vendor list derived from them.
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Sequence
 from datetime import date
-from pathlib import Path
 
 from ocr.japanese import digits_only, normalize_kana, parse_date
-from ocr.templates import TemplateLibrary
 from robots.config import Config
-from robots.corrections import CONFIRMED_SUFFIX
-from robots.outputs import csv_header
-from robots.reconcile import company_key
+from robots.kit.reconcile import company_key
+from robots.kit.state import StoredDoc, paper_doc, signature
+from robots.kit.tables import Layout, LayoutNotRecognised, read_table
+from robots.kit.tabular import newest_export
 from robots.scenario import ItemResult, RunContext
-from robots.tables import Layout, LayoutNotRecognised, read_table
 from scenarios.contracts.applications import Application, check_application, paper_values
 from scenarios.contracts.datafiles import APPLICATION_FORM, SUSPENSIONS_FORM, application_values
 from scenarios.contracts.register import Suspension, parse_suspensions
@@ -37,21 +33,15 @@ from scenarios.contracts.registry import (
     applications_into,
     listed_row,
 )
-from scenarios.contracts.settings import ContractsSettings, newest_export
-from scenarios.contracts.store import ContractStore, StoredApplication, signature
+from scenarios.contracts.settings import ContractsSettings
+from scenarios.contracts.store import ContractStore
 
-__all__ = ["build_list", "earlier_outputs", "load_applications", "previous_list_base",
-           "store_run", "stored_suspensions", "take_confirmed", "take_previous_list"]
+__all__ = ["build_list", "load_applications", "previous_list_base", "store_run",
+           "stored_suspensions", "take_previous_list"]
 
 log = logging.getLogger(__name__)
 
 _LAPSED = "失効"
-
-
-def earlier_outputs(out_root: Path, pattern: str) -> list[Path]:
-    """Files of earlier runs' output folders (never a half-written ``.partial`` one)."""
-    return sorted(p for p in out_root.glob(f"*/{pattern}")
-                  if not p.parent.name.endswith(".partial") and not p.name.startswith("."))
 
 
 def take_previous_list(store: ContractStore, config: Config, settings: ContractsSettings,
@@ -59,7 +49,7 @@ def take_previous_list(store: ContractStore, config: Config, settings: Contracts
     """Store the lines of the previous list (once per version of the file); returns them."""
     if settings.previous_list is None:
         return 0
-    path = newest_export(config, "previous_list", settings.previous_list)
+    path = newest_export(config, "scenarios.contracts.previous_list", settings.previous_list)
     sig = signature(path)
     if store.seen(path, sig):
         return 0
@@ -86,37 +76,6 @@ def take_previous_list(store: ContractStore, config: Config, settings: Contracts
     return n
 
 
-def take_confirmed(store: ContractStore, out_root: Path, ctx: RunContext,
-                   forms: Sequence[str]) -> int:
-    """Apply ``<form>_確定.csv`` of earlier runs to the stored paper applications."""
-    library = TemplateLibrary.from_dirs(ctx.forms_dirs)
-    n = 0
-    for form in (f for f in forms if f in library):
-        t = library.get(form)
-        header, names = csv_header(t), [f.name for f in t.fields]
-        for path in earlier_outputs(out_root, f"{form}{CONFIRMED_SUFFIX}.csv"):
-            sig = signature(path)
-            if store.seen(path, sig):
-                continue
-            data = path.read_bytes()
-            rows: list[list[str]] = []
-            for enc in dict.fromkeys((ctx.config.csv.encoding, "utf-8-sig", "cp932")):
-                try:
-                    rows = list(csv.reader(io.StringIO(data.decode(enc), newline="")))
-                    break
-                except UnicodeDecodeError:
-                    continue
-            if not rows or rows[0] != header:
-                log.warning("%s: not a confirmed CSV of form %s; skipped", path.name, form)
-                continue
-            for row in rows[1:]:
-                if len(row) == len(header):
-                    n += store.confirm(row[0], dict(zip(names, row[4:], strict=True)),
-                                       f"{path.parent.name}/{path.name}")
-            store.mark_seen(path, sig)
-    return n
-
-
 def store_run(store: ContractStore, results: Sequence[ItemResult], ctx: RunContext,
               layouts: Sequence[Layout], forms: Sequence[str]) -> list[str]:
     """Store this run's applications and suspensions; returns problems of suspension rows."""
@@ -126,16 +85,11 @@ def store_run(store: ContractStore, results: Sequence[ItemResult], ctx: RunConte
         for d in r.documents:
             if d.form_id == APPLICATION_FORM:
                 layout, values, intrinsic = application_values(d)
-                store.upsert_application(StoredApplication(
+                store.upsert_doc(StoredDoc(
                     f"{key}:a{d.page}", "data", layout, r.item.name, f"{d.page}行目", d.doc_id,
                     ctx.run_id, ctx.today.isoformat(), values, intrinsic))
             elif d.form_id in forms:
-                flagged = [(f.name, f"{f.label}: {'／'.join(x.message for x in f.reasons)}")
-                           for f in d.fields if f.flagged]
-                store.upsert_application(StoredApplication(
-                    f"{key}:p{d.page}", "paper", d.form_id, r.item.name, f"{d.page}ページ",
-                    d.doc_id, ctx.run_id, ctx.today.isoformat(),
-                    {f.name: f.value for f in d.fields}, flagged))
+                store.upsert_doc(paper_doc(r, d, ctx))
             elif d.form_id == SUSPENSIONS_FORM:
                 table = read_table(r.item.path, layouts, ("suspensions",))
                 found, bad = parse_suspensions(table, r.item.name)
@@ -158,7 +112,7 @@ def stored_suspensions(store: ContractStore, config: Config, settings: Contracts
     sources = [f"受付済み {len(out)}件"] if out else []
     problems: list[str] = []
     if settings.suspensions is not None:
-        path = newest_export(config, "suspensions", settings.suspensions)
+        path = newest_export(config, "scenarios.contracts.suspensions", settings.suspensions)
         try:
             table = read_table(path, layouts, ("suspensions",), what_ja="指名停止一覧")
         except LayoutNotRecognised as exc:
@@ -174,7 +128,7 @@ def load_applications(store: ContractStore, settings: ContractsSettings, today: 
                       ) -> list[Application]:
     """Every stored application, checked again with today's configuration."""
     apps = []
-    for s in store.applications():
+    for s in store.docs():
         values = paper_values(s.fields) if s.kind == "paper" else dict(s.fields)
         problems = [why for _f, why in s.problems]
         problems += [why for _f, why in check_application(values, settings, today)]

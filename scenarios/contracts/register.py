@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ocr.japanese import digits_only, normalize_text, parse_amount, parse_date
-from robots.reconcile import normalize_ref
-from robots.tables import EXTRA_PREFIX, Layout, Table
+from robots.kit.reconcile import normalize_ref
+from robots.kit.tables import EXTRA_PREFIX, Layout, Table
 from scenarios.contracts.settings import METHODS, ContractsSettings
 
 __all__ = ["Contract", "Suspension", "parse_contracts", "parse_suspensions"]

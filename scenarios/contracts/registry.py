@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from robots.reconcile import company_key, company_parts, same_company
+from robots.kit.reconcile import company_key, company_parts, same_company
 from scenarios.contracts.applications import Application
 
 __all__ = ["ATTRS", "Change", "Entry", "QualifiedList", "Source", "applications_into",

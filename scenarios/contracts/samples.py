@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ocr.japanese import nfkc
-from robots.reconcile import company_parts, same_company
+from robots.kit.reconcile import company_parts, same_company
 from robots.samples.context import DocumentContext
 from robots.samples.sources import Corporation, corporations
 

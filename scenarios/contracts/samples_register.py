@@ -29,7 +29,7 @@ from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.samples import SVendor, VendorWorld, name_variant
 from scenarios.contracts.settings import ContractsSettings
 
-__all__ = ["RegisterWorld", "SContract", "SSuspension", "Seeded", "build_register"]
+__all__ = ["SEED_RATE", "Drawer", "RegisterWorld", "SContract", "SSuspension", "Seeded"]
 
 START = dt.date(2024, 4, 1)  # the register runs from here to the day before the sample date
 SEED_RATE = 0.006  # seeded violations per contract and rule
@@ -135,7 +135,9 @@ class _Budget:
         bisect.insort(self.items.setdefault(key, []), (day.toordinal(), amount))
 
 
-class _Drawer:
+class Drawer:
+    """Draws the register: clean contracts, and seeded ones through ``samples_seed``."""
+
     def __init__(self, world: VendorWorld, count: int, seed: int) -> None:
         self.rng = np.random.default_rng([seed, 702])
         self.world, self.count = world, count
@@ -244,16 +246,3 @@ class _Drawer:
             self.make(day, category, "negotiated_other", vendor, self.price(category), 1.0)
             return
         self.competitive(day, category, vendor)
-
-
-def build_register(world: VendorWorld, count: int, seed: int) -> RegisterWorld:
-    """Draw about ``count`` contracts with seeded violations (see the module docstring)."""
-    from scenarios.contracts.samples_seed import seed_violations
-
-    d = _Drawer(world, count, seed)
-    seed_violations(d, max(2, round(count * SEED_RATE)))
-    while len(d.contracts) < count:
-        d.clean()
-    order = d.rng.permutation(len(d.contracts))
-    contracts = [d.contracts[int(i)] for i in order]
-    return RegisterWorld(contracts, d.truth, d.suspensions)

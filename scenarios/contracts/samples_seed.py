@@ -13,16 +13,18 @@ import itertools
 from dataclasses import replace
 
 from ocr.checkdigits import corporate_number_check_digit
-from scenarios.contracts.samples import SVendor, name_variant
+from scenarios.contracts.samples import SVendor, VendorWorld, name_variant
 from scenarios.contracts.samples_register import (
+    SEED_RATE,
     START,
+    Drawer,
+    RegisterWorld,
     SContract,
     Seeded,
     SSuspension,
-    _Drawer,
 )
 
-__all__ = ["seed_violations"]
+__all__ = ["build_register", "seed_violations"]
 
 _DAY = dt.timedelta(days=1)
 _REVISION = dt.date(2025, 4, 1)
@@ -40,7 +42,7 @@ _LIMIT_CASES = (  # (category, day, estimated price, violation?) — both sides 
 )
 
 
-def _qualified(d: _Drawer, category: str, day: dt.date, *, exclude: object = None
+def _qualified(d: Drawer, category: str, day: dt.date, *, exclude: object = None
                ) -> SVendor | None:
     for _ in range(10):
         v = d.vendor_for(category, day)
@@ -49,7 +51,7 @@ def _qualified(d: _Drawer, category: str, day: dt.date, *, exclude: object = Non
     return None
 
 
-def _base(d: _Drawer, note: str, lo: dt.date = START, hi: dt.date | None = None
+def _base(d: Drawer, note: str, lo: dt.date = START, hi: dt.date | None = None
           ) -> tuple[SContract, SVendor]:
     """A clean competitive contract of a qualified vendor (the start of most seeds)."""
     for _ in range(50):
@@ -61,7 +63,7 @@ def _base(d: _Drawer, note: str, lo: dt.date = START, hi: dt.date | None = None
     raise RuntimeError("no qualified vendor found for a seeded contract")
 
 
-def _suspensions(d: _Drawer, k: int) -> None:
+def _suspensions(d: Drawer, k: int) -> None:
     pool = [v for v in d.vendors if v.fate == "both"]
     for n in range(min(k, len(pool))):
         v = pool[int(d.rng.integers(len(pool)))]
@@ -76,7 +78,7 @@ def _suspensions(d: _Drawer, k: int) -> None:
                                                              "談合", "工事事故")), v))
 
 
-def _not_qualified(d: _Drawer, n: int) -> None:
+def _not_qualified(d: Drawer, n: int) -> None:
     if n % 2 == 0 and d.world.outsiders:
         corp = d.pick(d.world.outsiders)
         c = d.competitive(d.day(), d.pick(("土木一式", "物品", "役務")), corp,
@@ -92,7 +94,7 @@ def _not_qualified(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("not_qualified", c.number))
 
 
-def _lapsed(d: _Drawer, n: int) -> None:
+def _lapsed(d: Drawer, n: int) -> None:
     for _ in range(200):
         v = d.pick(d.vendors)
         cats = sorted({c for c, *_ in v.quals})
@@ -108,7 +110,7 @@ def _lapsed(d: _Drawer, n: int) -> None:
             return
 
 
-def _suspended(d: _Drawer, n: int) -> None:
+def _suspended(d: Drawer, n: int) -> None:
     s = d.suspensions[n % len(d.suspensions)]
     v = s.vendor
     category = d.pick(sorted({c for c, *_ in v.quals}))
@@ -124,7 +126,7 @@ def _suspended(d: _Drawer, n: int) -> None:
             d.competitive(out, category, v, note="clean:suspension_edge")
 
 
-def _invalid_number(d: _Drawer, n: int) -> None:
+def _invalid_number(d: Drawer, n: int) -> None:
     c, v = _base(d, "invalid_corporate_number")
     digits = v.number
     if n % 3 == 2:
@@ -135,7 +137,7 @@ def _invalid_number(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("invalid_corporate_number", c.number))
 
 
-def _name_mismatch(d: _Drawer, n: int) -> None:
+def _name_mismatch(d: Drawer, n: int) -> None:
     c, v = _base(d, "name_mismatch")
     other = d.pick([o for o in d.vendors if o is not v])
     c.vendor = other.name
@@ -143,7 +145,7 @@ def _name_mismatch(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("name_mismatch", c.number))
 
 
-def _duplicate(d: _Drawer, n: int) -> None:
+def _duplicate(d: Drawer, n: int) -> None:
     c, _v = _base(d, "duplicate_number")
     if n % 2 == 0:
         d.contracts.append(replace(c))  # the same row exported twice
@@ -153,7 +155,7 @@ def _duplicate(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("duplicate_number", c.number))
 
 
-def _date_order(d: _Drawer, n: int) -> None:
+def _date_order(d: Drawer, n: int) -> None:
     c, _v = _base(d, "date_order")
     if n % 2 == 0:
         c.period_from, c.period_to = c.period_to, c.period_from
@@ -163,7 +165,7 @@ def _date_order(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("date_order", c.number))
 
 
-def _over_limit(d: _Drawer, n: int, k: int) -> None:
+def _over_limit(d: Drawer, n: int, k: int) -> None:
     cases = [case for case in _LIMIT_CASES if case[3]]
     if n < len(cases):
         category, day, estimated, _ = cases[n]
@@ -180,7 +182,7 @@ def _over_limit(d: _Drawer, n: int, k: int) -> None:
     d.truth.append(Seeded("negotiated_over_limit", c.number))
 
 
-def _limit_edges(d: _Drawer) -> None:
+def _limit_edges(d: Drawer) -> None:
     for category, day, estimated, bad in _LIMIT_CASES:
         if bad:
             continue
@@ -191,7 +193,7 @@ def _limit_edges(d: _Drawer) -> None:
                 break
 
 
-def _split(d: _Drawer, n: int) -> None:
+def _split(d: Drawer, n: int) -> None:
     for _ in range(100):
         category = d.pick(("土木一式", "物品", "役務", "舗装"))
         first = d.day(START, d.end - dt.timedelta(days=40))
@@ -232,7 +234,7 @@ def _split(d: _Drawer, n: int) -> None:
         return
 
 
-def _bid_ratio(d: _Drawer, n: int) -> None:
+def _bid_ratio(d: Drawer, n: int) -> None:
     c, _v = _base(d, "bid_ratio")
     ratio = d.rng.uniform(0.5, 0.68) if n % 2 == 0 else d.rng.uniform(1.02, 1.1)
     c.amount = int(c.estimated * ratio)  # type: ignore[operator]
@@ -243,7 +245,7 @@ def _bid_ratio(d: _Drawer, n: int) -> None:
         edge.amount = edge.estimated * 7 // 10 if n == 0 else edge.estimated  # type: ignore[operator]
 
 
-def _register_data(d: _Drawer, n: int) -> None:
+def _register_data(d: Drawer, n: int) -> None:
     c, _v = _base(d, "register_data")
     if n % 2 == 0:
         c.category = "その他工事"
@@ -252,7 +254,7 @@ def _register_data(d: _Drawer, n: int) -> None:
     d.truth.append(Seeded("register_data", c.number))
 
 
-def seed_violations(d: _Drawer, k: int) -> None:
+def seed_violations(d: Drawer, k: int) -> None:
     """``k`` seeded violations per rule (more for the limit, whose boundaries all appear)."""
     _suspensions(d, max(2, k // 2 + 1))
     _limit_edges(d)
@@ -264,3 +266,14 @@ def seed_violations(d: _Drawer, k: int) -> None:
         fn(d, n)
     for n in range(max(k, 2 * len(d.suspensions))):
         _suspended(d, n)
+
+
+def build_register(world: VendorWorld, count: int, seed: int) -> RegisterWorld:
+    """Draw about ``count`` contracts with seeded violations (see the module docstring)."""
+    d = Drawer(world, count, seed)
+    seed_violations(d, max(2, round(count * SEED_RATE)))
+    while len(d.contracts) < count:
+        d.clean()
+    order = d.rng.permutation(len(d.contracts))
+    contracts = [d.contracts[int(i)] for i in order]
+    return RegisterWorld(contracts, d.truth, d.suspensions)

@@ -26,13 +26,14 @@ import numpy as np
 
 from ocr.japanese import format_era, normalize_kana, normalize_text
 from ocr.templates import load_template
-from robots.csvout import write_csv
+from robots.kit.tables import Layout, load_layouts, write_layout_csv
 from robots.samples import SampleDocument, make_values, render_sample, write_pages, write_truth
 from robots.samples.context import DocumentContext
-from robots.tables import Layout, load_layouts, write_layout_csv
+from robots.sheets.csvout import write_csv
 from scenarios.contracts.applications import PAPER_CATEGORIES
 from scenarios.contracts.samples import SApp, SVendor, VendorWorld, build_vendors
-from scenarios.contracts.samples_register import RegisterWorld, build_register
+from scenarios.contracts.samples_register import RegisterWorld
+from scenarios.contracts.samples_seed import build_register
 from scenarios.contracts.schemas import PACKAGED_MAPPINGS, SCHEMAS
 
 __all__ = ["write_sample_set", "write_world"]

@@ -1,7 +1,7 @@
 """The tables this scenario reads and writes, and the fields each layout may map.
 
 Four kinds of table, each described by mapping files in ``mappings/`` (format:
-:mod:`robots.tables`):
+:mod:`robots.kit.tables`):
 
 - ``application``: bid-qualification applications exported by the online application
   service, one row per (application, business category); rows of one application share its
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from robots.tables import TableSchema
+from robots.kit.tables import TableSchema
 
 __all__ = [
     "APPLICATION",

@@ -25,7 +25,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from robots.config import Config
-from robots.tables import DATA_SUFFIXES, Layout, load_layouts
+from robots.kit.tables import Layout, load_layouts
 from scenarios.contracts.rules import RuleId, Severity
 from scenarios.contracts.schemas import PACKAGED_MAPPINGS, SCHEMAS
 
@@ -36,9 +36,7 @@ __all__ = [
     "METHOD_JA",
     "ContractsSettings",
     "LimitTable",
-    "SourceError",
     "layouts_for",
-    "newest_export",
 ]
 
 log = logging.getLogger(__name__)
@@ -156,30 +154,7 @@ class ContractsSettings(_Model):
         return self
 
 
-class SourceError(Exception):
-    """A configured export cannot be used; ``problem`` names the key and what to do."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
 def layouts_for(config: Config, settings: ContractsSettings) -> tuple[Layout, ...]:
     """The packaged layouts, then the town's own (raises ``MappingError``)."""
     dirs = (PACKAGED_MAPPINGS, *(config.resolve(d) for d in settings.mappings_dirs))
     return load_layouts(tuple(dirs), SCHEMAS)
-
-
-def newest_export(config: Config, key: str, path: Path) -> Path:
-    """The file named, or the newest ``.csv``/``.xlsx`` export in the folder named."""
-    p = config.resolve(path)
-    if p.is_dir():
-        exports = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
-                   and not f.name.startswith((".", "~$"))]
-        if not exports:
-            raise SourceError(f"scenarios.contracts.{key}: no .csv or .xlsx export in {p}")
-        return max(exports, key=lambda f: (f.stat().st_mtime_ns, f.name))
-    if not p.is_file():
-        raise SourceError(f"scenarios.contracts.{key}: file {p} does not exist (export it "
-                          "there, name its folder, or remove the key)")
-    return p

@@ -4,7 +4,7 @@ Business data (names, representatives, addresses), hence a separate SQLite file 
 by its owner only, never the run log (which keeps digests). Every write is an idempotent
 upsert keyed by content: an application by its file's hash and its place in the file, a
 previous-list line by (corporate number, category, start), a suspension by (vendor,
-start) — so a run that dies after :meth:`ContractStore.upsert_application` and is redone by
+start) — so a run that dies after :meth:`ContractStore.upsert_doc` and is redone by
 the next one (the runner puts its files back in the inbox) updates the same rows instead of
 adding a second copy, and the list derived from them is the same.
 
@@ -18,12 +18,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 
-from robots.sqlitedb import SqliteDb, utcnow
+from robots.kit.state import DocumentState
 
-__all__ = ["MIGRATIONS", "ContractStore", "StoredApplication", "signature"]
+__all__ = ["MIGRATIONS", "ContractStore"]
 
 log = logging.getLogger(__name__)
 
@@ -73,68 +71,20 @@ MIGRATIONS: list[tuple[str, str]] = [
         applied_at TEXT NOT NULL
     );
     """),
+    # the documents table of robots.kit.state, shared with the other table-or-scan scenario
+    ("0002_first_run", "ALTER TABLE applications ADD COLUMN first_run TEXT NOT NULL DEFAULT ''"),
 ]
-
-
-@dataclass(slots=True)
-class StoredApplication:
-    """One application as stored (values of a paper one are the form's fields)."""
-
-    doc_key: str
-    kind: str
-    layout: str
-    file_name: str
-    locator: str
-    doc_id: str
-    run_id: str
-    received: str
-    fields: dict[str, str]
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    arrival: int = 0
-    confirmed: str = ""
 
 
 def _json(v: object) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-class ContractStore(SqliteDb):
+class ContractStore(DocumentState):
     """The scenario database; used by the parent process only (in ``finish``)."""
 
     MIGRATIONS = MIGRATIONS
-
-    # -- applications ------------------------------------------------------------------------
-
-    def upsert_application(self, a: StoredApplication) -> None:
-        """Insert, or refresh the one read before from the same file and place.
-
-        Reviewed (confirmed) values are never overwritten by a re-read of the scan.
-        """
-        self.db.execute(
-            "INSERT INTO applications (doc_key, kind, layout, file_name, locator, doc_id, "
-            "run_id, received, arrival, fields, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-            "(SELECT COALESCE(MAX(arrival), 0) + 1 FROM applications), ?, ?) "
-            "ON CONFLICT(doc_key) DO UPDATE SET doc_id = excluded.doc_id, "
-            "run_id = excluded.run_id, fields = excluded.fields, problems = excluded.problems "
-            "WHERE applications.confirmed IS NULL",
-            (a.doc_key, a.kind, a.layout, a.file_name, a.locator, a.doc_id, a.run_id,
-             a.received, _json(a.fields), json.dumps(a.problems, ensure_ascii=False)))
-
-    def applications(self) -> list[StoredApplication]:
-        """Every application, in order of first arrival."""
-        return [StoredApplication(r["doc_key"], r["kind"], r["layout"], r["file_name"],
-                                  r["locator"], r["doc_id"], r["run_id"], r["received"],
-                                  json.loads(r["fields"]),
-                                  [tuple(p) for p in json.loads(r["problems"])], r["arrival"],
-                                  r["confirmed"] or "")
-                for r in self.db.execute("SELECT * FROM applications ORDER BY arrival")]
-
-    def confirm(self, doc_id: str, fields: Mapping[str, str], source: str) -> bool:
-        """Reviewed values of a paper application (``rpa corrections import``)."""
-        cur = self.db.execute(
-            "UPDATE applications SET fields = ?, problems = '[]', confirmed = ? "
-            "WHERE doc_id = ? AND kind = 'paper'", (_json(dict(fields)), source, doc_id))
-        return cur.rowcount > 0
+    DOCS_TABLE = "applications"
 
     # -- the previous list and suspensions ---------------------------------------------------
 
@@ -187,23 +137,3 @@ class ContractStore(SqliteDb):
         rows = {r["entry_key"]: json.loads(r["fields"]) for r in self.db.execute(
             "SELECT entry_key, fields FROM snapshots WHERE run_id = ?", (chosen,))}
         return chosen, rows
-
-    # -- files taken in once -----------------------------------------------------------------
-
-    def seen(self, path: Path, signature: str) -> bool:
-        row = self.db.execute("SELECT signature FROM seen_files WHERE path = ?",
-                              (str(path),)).fetchone()
-        return row is not None and row[0] == signature
-
-    def mark_seen(self, path: Path, signature: str) -> None:
-        self.db.execute("INSERT INTO seen_files VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE "
-                        "SET signature = excluded.signature, applied_at = excluded.applied_at",
-                        (str(path), signature, utcnow()))
-
-
-def signature(path: Path) -> str:
-    """Size and modification time: cheap, and changed by every save of the file."""
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-

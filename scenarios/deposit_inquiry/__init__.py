@@ -18,74 +18,45 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel
-
-from ocr.pipeline import Reader
 from robots.config import Config
-from robots.errors import ConfigError
-from robots.reading import check_ocr_config, read_scan, reader_for
-from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem
+from robots.kit.tables import Layout
+from robots.kit.tabular import SourceError, TableOrScanScenario
+from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.deposit_inquiry.datafiles import DATA_FORM, read_reply_file
 from scenarios.deposit_inquiry.finish import finish_run
-from scenarios.deposit_inquiry.mapping import DATA_SUFFIXES, MappingError
-from scenarios.deposit_inquiry.settings import (
-    DepositInquirySettings,
-    LedgerError,
-    layouts_for,
-    load_ledger,
-)
+from scenarios.deposit_inquiry.settings import DepositInquirySettings, layouts_for, load_ledger
 
 __all__ = ["DATA_FORM", "DepositInquiry", "DepositInquirySettings", "scenario"]
 
 log = logging.getLogger(__name__)
 
-SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 
-
-class DepositInquiry(Scenario):
+class DepositInquiry(TableOrScanScenario):
     """Reconcile deposit-inquiry replies (data files and paper) with the inquiry ledger."""
 
     name = "deposit_inquiry"
     title_ja = "預貯金等照会の回答照合"
     settings_model = DepositInquirySettings
     finish_without_items = True  # overdue inquiries change with the date, not with the inbox
+    unsupported_ja = ("この業務で扱うファイルではありません。回答データ（CSV・Excel）か、"
+                      "回答書のスキャン（PDF・TIFF・PNG・JPEG）を入れてください。")
 
-    def __init__(self) -> None:
-        self._reader: Reader | None = None
+    def layouts(self, config: Config, settings: Any) -> tuple[Layout, ...]:
+        return layouts_for(config, settings)
 
-    def settings(self, config: Config) -> BaseModel:
-        """The section, the mappings, the ledger and the OCR set-up, checked before any work."""
-        settings: DepositInquirySettings = super().settings(config)  # type: ignore[assignment]
-        problems: list[str] = []
+    def check_sources(self, config: Config, settings: Any) -> list[str]:
+        """The ledger: it must exist, be readable in a known layout and hold inquiries."""
         try:
-            layouts_for(config, settings)
             load_ledger(config, settings)
-        except MappingError as exc:
-            problems += [f"scenarios.deposit_inquiry.mappings_dirs: {exc.path}: {p}"
-                         for p in exc.problems]
-        except LedgerError as exc:
-            problems.append(exc.problem)
-        problems += [p if p.startswith("ocr.") else f"scenarios.deposit_inquiry.forms: {p}"
-                     for p in check_ocr_config(config, settings.forms)]
-        if problems:
-            raise ConfigError(config.source or "config.toml", problems)
-        return settings
+        except SourceError as exc:
+            return [exc.problem]
+        return []
 
-    def process(self, item: WorkItem, ctx: RunContext) -> ItemResult:
-        settings: DepositInquirySettings = ctx.settings
-        suffix = item.path.suffix.lower()
-        if suffix in DATA_SUFFIXES:
-            return read_reply_file(item, ctx, layouts_for(ctx.config, settings))
-        if suffix in SCAN_SUFFIXES:
-            if self._reader is None:  # OCR engines load only when a paper reply comes in
-                self._reader = reader_for(ctx)
-            return read_scan(self._reader, item, ctx, settings.forms)
-        return ItemResult(
-            item, Outcome.REJECTED, reason_code="unsupported_file",
-            reason_ja=("この業務で扱うファイルではありません。回答データ（CSV・Excel）か、"
-                       "回答書のスキャン（PDF・TIFF・PNG・JPEG）を入れてください。"),
-            detail=f"unsupported file type {suffix or '(none)'}")
+    def read_data(self, item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]
+                  ) -> ItemResult:
+        return read_reply_file(item, ctx, layouts)
 
     def finish(self, results: Sequence[ItemResult], ctx: RunContext, out_dir: Path
                ) -> list[Path]:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import logging
 import time
-import zipfile
 
 from ocr.japanese import normalize_text
 from ocr.reasons import Reason
 from ocr.results import FieldResult
+from robots.kit.tables import Layout
+from robots.kit.tabular import data_result, read_data_table
 from robots.records import DocumentRecord
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
-from scenarios.deposit_inquiry.mapping import Layout, LayoutNotRecognised, read_table
+from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.deposit_inquiry.records import FIELD_LABELS, check_reply
+from scenarios.deposit_inquiry.schemas import REPLY
 
 __all__ = ["DATA_FORM", "LAYOUT_FIELD", "RECORDED_FIELDS", "read_reply_file", "record_values"]
 
@@ -72,16 +73,9 @@ def record_values(rec: DocumentRecord) -> tuple[str, dict[str, str], list[tuple[
 def read_reply_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]) -> ItemResult:
     """Read one reply file: each row a document, or the file quarantined with the reason."""
     t0 = time.perf_counter()
-    try:
-        table = read_table(item.path, layouts, "reply")
-    except LayoutNotRecognised as exc:
-        return ItemResult(item, Outcome.REJECTED, reason_code="unknown_layout",
-                          reason_ja=exc.reason_ja, detail=str(exc))
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        return ItemResult(item, Outcome.REJECTED, reason_code="unreadable",
-                          reason_ja="ファイルを読み込めませんでした（壊れているか、CSV・Excel"
-                                    "形式ではありません）。元のデータを確認してください。",
-                          detail=f"{type(exc).__name__}")
+    table = read_data_table(item, layouts, (REPLY.kind,), what_ja=REPLY.title_ja)
+    if isinstance(table, ItemResult):
+        return table
     docs = []
     for row, raw in table.rows:
         values, problems = check_reply(table.layout, raw, ctx.today)
@@ -89,10 +83,6 @@ def read_reply_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]
             doc_id=f"{ctx.run_id}-{item.seq:03d}-r{row:05d}", form_id=DATA_FORM,
             source_file=item.name, page=str(row),
             fields=_fields(table.layout, raw, values, problems)))
-    per_row = (time.perf_counter() - t0) * 1000 / max(1, len(docs))
-    for d in docs:
-        d.timings_ms["parse"] = per_row
-    outcome = Outcome.NEEDS_REVIEW if any(d.needs_review for d in docs) else Outcome.OK
     log.info("%s: %d reply row(s), layout %s (%s)", item.name, len(docs), table.layout.id,
              table.encoding)
-    return ItemResult(item, outcome, docs, detail=f"layout {table.layout.id}, {len(docs)} rows")
+    return data_result(item, docs, t0, f"layout {table.layout.id}, {len(docs)} rows")

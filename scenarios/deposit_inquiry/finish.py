@@ -1,6 +1,6 @@
 """The parent's part of a run: store this run's replies, reconcile everything, write outputs.
 
-Order matters for crash safety (see :mod:`robots.runner`): everything here happens in one
+Order matters for crash safety (see :mod:`robots.run.runner`): everything here happens in one
 transaction of the scenario database, committed only after the outputs are written into the
 run's partial folder. If the run dies before the run log commits, the runner puts the input
 files back and the next run reads them again: the replies then update the rows this run
@@ -14,8 +14,6 @@ version (its size and modification time are remembered).
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import time
 import zipfile
@@ -28,13 +26,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.reasons import Reason
 from ocr.results import FieldResult
-from ocr.templates import TemplateLibrary
-from robots.corrections import CONFIRMED_SUFFIX
-from robots.csvout import write_csv
-from robots.excel_write import sheet_title
-from robots.outputs import csv_header
-from robots.reading import write_scan_outputs
+from robots.kit.scans import write_scan_outputs
+from robots.kit.state import StoredDoc, earlier_outputs, paper_doc, signature, take_confirmed
 from robots.scenario import ItemResult, RunContext
+from robots.sheets.csvout import write_csv
+from robots.sheets.results import save_workbook, write_table
+from robots.sheets.write import sheet_title
 from scenarios.deposit_inquiry.datafiles import DATA_FORM, record_values
 from scenarios.deposit_inquiry.matching import (
     InquiryStatus,
@@ -50,14 +47,14 @@ from scenarios.deposit_inquiry.settings import DepositInquirySettings, layouts_f
 from scenarios.deposit_inquiry.sheets import (
     INQUIRY_COLS,
     REPLY_COLS,
+    REVIEW,
     inquiry_rows,
     reply_rows,
     write_accounts,
     write_people,
     write_summary,
-    write_table,
 )
-from scenarios.deposit_inquiry.store import ReplyStore, StoredDoc, signature
+from scenarios.deposit_inquiry.store import ReplyStore
 
 __all__ = ["MATCH_FIELD", "finish_run"]
 
@@ -67,52 +64,9 @@ log = logging.getLogger(__name__)
 MATCH_FIELD = "match_status"
 
 
-def _earlier_outputs(out_root: Path, pattern: str) -> list[Path]:
-    """Files of earlier runs' output folders (never a half-written ``.partial`` one)."""
-    return sorted(p for p in out_root.glob(f"*/{pattern}")
-                  if not p.parent.name.endswith(".partial") and not p.name.startswith("."))
-
-
-def _take_confirmed(store: ReplyStore, out_root: Path, ctx: RunContext, forms: Sequence[str]
-                    ) -> int:
-    """Apply ``<form>_確定.csv`` of earlier runs to the stored paper replies."""
-    library = TemplateLibrary.from_dirs(ctx.forms_dirs)
-    n = 0
-    for form in forms:
-        if form not in library:
-            continue
-        t = library.get(form)
-        header, names = csv_header(t), [f.name for f in t.fields]
-        for path in _earlier_outputs(out_root, f"{form}{CONFIRMED_SUFFIX}.csv"):
-            sig = signature(path)
-            if store.seen(path, sig):
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError as exc:
-                log.warning("%s: not read (%s); next run tries again", path.name,
-                            type(exc).__name__)
-                continue
-            for enc in dict.fromkeys((ctx.config.csv.encoding, "utf-8-sig", "cp932")):
-                try:
-                    rows = list(csv.reader(io.StringIO(data.decode(enc), newline="")))
-                    break
-                except UnicodeDecodeError:
-                    rows = []
-            if not rows or rows[0] != header:
-                log.warning("%s: not a confirmed CSV of form %s; skipped", path.name, form)
-                continue
-            for row in rows[1:]:
-                if len(row) == len(header):
-                    n += store.confirm(row[0], dict(zip(names, row[4:], strict=True)),
-                                       f"{path.parent.name}/{path.name}")
-            store.mark_seen(path, sig)
-    return n
-
-
 def _take_decisions(store: ReplyStore, out_root: Path, workbook_name: str) -> int:
     n = 0
-    for path in _earlier_outputs(out_root, f"{workbook_name}_*.xlsx"):
+    for path in earlier_outputs(out_root, f"{workbook_name}_*.xlsx"):
         sig = signature(path)
         if store.seen(path, sig):
             continue
@@ -141,12 +95,7 @@ def _stored(results: Sequence[ItemResult], ctx: RunContext) -> list[StoredDoc]:
                                       f"{d.page}行目", d.doc_id, ctx.run_id,
                                       ctx.today.isoformat(), values, problems))
             else:
-                values = {f.name: f.value for f in d.fields}
-                problems = [(f.name, f"{f.label}: {'／'.join(x.message for x in f.reasons)}")
-                            for f in d.fields if f.flagged]
-                docs.append(StoredDoc(f"{key}:p{d.page}", "paper", d.form_id, r.item.name,
-                                      f"{d.page}ページ", d.doc_id, ctx.run_id,
-                                      ctx.today.isoformat(), values, problems))
+                docs.append(paper_doc(r, d, ctx))
     return docs
 
 
@@ -186,17 +135,13 @@ def _workbook(path: Path, rec: Reconciliation, ctx: RunContext, ledger: str,
                     inquiry_rows(f for f in rec.inquiries if f.status is status))
     write_accounts(sheet("口座一覧"), rec)
     write_people(sheet("人別合計"), rec)
-    write_table(sheet("回答一覧"), REPLY_COLS, reply_rows(rec.replies, titles), highlight=0)
+    write_table(sheet("回答一覧"), REPLY_COLS, reply_rows(rec.replies, titles), mark=0,
+                mark_values=REVIEW)
     for status in (ReplyStatus.NO_INQUIRY, ReplyStatus.DUPLICATE):
         write_table(sheet(f"回答_{status.value}"), REPLY_COLS,
                     reply_rows((f for f in rec.replies if f.status is status), titles))
     write_reminder_sheet(sheet("督促対象"), rec, rec.today)
-    wb.properties.creator = "misato-rpa"
-    wb.properties.title = f"預貯金等照会 照合結果 {ctx.run_id}"
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    save_workbook(wb, path, f"預貯金等照会 照合結果 {ctx.run_id}")
 
 
 def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) -> list[Path]:
@@ -211,10 +156,10 @@ def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) ->
     store = ReplyStore(cfg.resolve(settings.state_db))
     try:
         with store.atomic():
-            confirmed = _take_confirmed(store, out_root, ctx, settings.forms)
+            confirmed = take_confirmed(store, out_root, ctx, settings.forms)
             decided = _take_decisions(store, out_root, settings.workbook_name)
             for doc in _stored(results, ctx):
-                store.upsert(doc)
+                store.upsert_doc(doc)
             t0 = time.perf_counter()
             decisions = store.decisions()
             replies = [r for doc in store.docs() for r in replies_from_doc(doc, decisions)]

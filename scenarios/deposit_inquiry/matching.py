@@ -20,7 +20,7 @@ from datetime import date
 from enum import StrEnum
 
 from ocr.japanese import normalize_kana, normalize_text
-from robots.reconcile import (
+from robots.kit.reconcile import (
     Entity,
     Link,
     Matcher,
@@ -29,8 +29,9 @@ from robots.reconcile import (
     name_key,
     normalize_ref,
 )
+from robots.kit.state import StoredDoc
 from scenarios.deposit_inquiry.records import Inquiry, Reply, account_type
-from scenarios.deposit_inquiry.store import Decision, StoredDoc
+from scenarios.deposit_inquiry.store import Decision
 
 __all__ = [
     "InquiryFinding",

@@ -16,8 +16,8 @@ from datetime import date
 
 from ocr.japanese import digits_only, normalize_kana, normalize_text, parse_amount, parse_date
 from ocr.refdata import bank_name, branch_name
-from robots.reconcile import normalize_ref
-from scenarios.deposit_inquiry.mapping import Layout
+from robots.kit.reconcile import normalize_ref
+from robots.kit.tables import Layout
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -115,7 +115,7 @@ class Reply:
 
     def content_key(self) -> tuple[str, ...]:
         """What makes two replies the same reply received twice (重複)."""
-        from robots.reconcile import name_key
+        from robots.kit.reconcile import name_key
 
         return (self.inquiry_number, self.bank_code, self.branch_code, name_key(self.kana),
                 self.birth_date, "1" if self.no_account else "0", self.account_type,

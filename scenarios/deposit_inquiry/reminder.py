@@ -17,9 +17,9 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from robots.config import CsvConfig
-from robots.csvout import EncodingProblem, write_csv
+from robots.sheets.csvout import EncodingProblem, write_csv
+from robots.sheets.results import Col, write_table
 from scenarios.deposit_inquiry.matching import InquiryFinding, InquiryStatus, Reconciliation
-from scenarios.deposit_inquiry.sheets import Col, write_table
 
 __all__ = ["REMINDER_COLUMNS", "overdue", "write_reminder_csv", "write_reminder_sheet"]
 

@@ -22,13 +22,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.japanese import normalize_text
-from robots.reconcile import normalize_ref
+from robots.kit.reconcile import normalize_ref
+from robots.sheets.results import Col, write_table
 from scenarios.deposit_inquiry.matching import (
     InquiryStatus,
     Reconciliation,
     ReplyStatus,
 )
-from scenarios.deposit_inquiry.sheets import Col, write_table
 from scenarios.deposit_inquiry.store import Decision
 
 __all__ = ["DECIDE_LINK", "DECIDE_REJECT", "REVIEW_SHEET", "read_decisions", "write_review"]

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import jaconv
 import numpy as np
 
-from robots.reconcile import name_key, name_score
+from robots.kit.reconcile import name_key, name_score
 from robots.samples.context import DocumentContext, is_business_day
 from robots.samples.sources import BankBranch, PersonName, pick_branch, pick_name
 

@@ -29,10 +29,10 @@ from openpyxl import Workbook
 
 from ocr.japanese import format_era, normalize_kana, normalize_text
 from ocr.templates import load_template
-from robots.csvout import write_csv
 from robots.samples import SampleDocument, make_values, render_sample, write_pages, write_truth
 from robots.samples.context import DocumentContext
 from robots.samples.sources import BankBranch
+from robots.sheets.csvout import write_csv
 from scenarios.deposit_inquiry.samples import SInquiry, SReply, World, build_world
 
 __all__ = ["ROWS_PER_FILE", "write_sample_set", "write_world"]

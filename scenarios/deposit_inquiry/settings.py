@@ -16,20 +16,16 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from robots.config import Config
-from scenarios.deposit_inquiry.mapping import (
-    DATA_SUFFIXES,
-    PACKAGED_MAPPINGS,
-    Layout,
-    LayoutNotRecognised,
-    Table,
-    load_layouts,
-    read_table,
-)
+from robots.kit.tables import Layout, LayoutNotRecognised, Table, load_layouts, read_table
+from robots.kit.tabular import SourceError, newest_export
 from scenarios.deposit_inquiry.records import Inquiry, parse_inquiry
+from scenarios.deposit_inquiry.schemas import LEDGER, PACKAGED_MAPPINGS, SCHEMAS
 
-__all__ = ["DepositInquirySettings", "LedgerError", "layouts_for", "ledger_file", "load_ledger"]
+__all__ = ["DepositInquirySettings", "layouts_for", "load_ledger"]
 
 log = logging.getLogger(__name__)
+
+_KEY = "scenarios.deposit_inquiry.ledger"
 
 
 class DepositInquirySettings(BaseModel):
@@ -63,49 +59,27 @@ class DepositInquirySettings(BaseModel):
         return self
 
 
-class LedgerError(Exception):
-    """The ledger cannot be used; ``problem`` names the key and what to do."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
 def layouts_for(config: Config, settings: DepositInquirySettings) -> tuple[Layout, ...]:
     """The packaged layouts, then the town's own (raises :class:`MappingError`)."""
     dirs = (PACKAGED_MAPPINGS, *(config.resolve(d) for d in settings.mappings_dirs))
-    return load_layouts(tuple(dirs))
-
-
-def ledger_file(config: Config, settings: DepositInquirySettings) -> Path:
-    """The ledger file to read: the file named, or the newest export in the folder named."""
-    p = config.resolve(settings.ledger)
-    if p.is_dir():
-        exports = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
-                   and not f.name.startswith((".", "~$"))]
-        if not exports:
-            raise LedgerError(f"scenarios.deposit_inquiry.ledger: no .csv or .xlsx export in {p}")
-        return max(exports, key=lambda f: (f.stat().st_mtime_ns, f.name))
-    if not p.is_file():
-        raise LedgerError(f"scenarios.deposit_inquiry.ledger: file {p} does not exist "
-                          "(export the inquiry ledger there, or name its folder)")
-    return p
+    return load_layouts(tuple(dirs), SCHEMAS)
 
 
 def load_ledger(config: Config, settings: DepositInquirySettings
                 ) -> tuple[Path, Table, list[Inquiry]]:
-    """Read and normalise the ledger; raises :class:`LedgerError` or :class:`MappingError`."""
-    path = ledger_file(config, settings)
+    """Read and normalise the ledger; raises :class:`SourceError` or ``MappingError``."""
+    path = newest_export(config, _KEY, settings.ledger, what="inquiry ledger")
     try:
-        table = read_table(path, layouts_for(config, settings), "ledger")
+        table = read_table(path, layouts_for(config, settings), (LEDGER.kind,),
+                           what_ja=LEDGER.title_ja)
     except LayoutNotRecognised as exc:
-        raise LedgerError(f"scenarios.deposit_inquiry.ledger: {exc}") from None
+        raise SourceError(f"{_KEY}: {exc}") from None
     except (OSError, ValueError) as exc:
-        raise LedgerError(f"scenarios.deposit_inquiry.ledger: cannot read {path.name}: "
+        raise SourceError(f"{_KEY}: cannot read {path.name}: "
                           f"{type(exc).__name__}: {exc}") from None
     inquiries = [parse_inquiry(table.layout, row, raw) for row, raw in table.rows]
     if not inquiries:
-        raise LedgerError(f"scenarios.deposit_inquiry.ledger: {path.name} holds no inquiry")
+        raise SourceError(f"{_KEY}: {path.name} holds no inquiry")
     log.info("ledger %s (%s, %s): %d inquiries", path.name, table.layout.id, table.encoding,
              len(inquiries))
     return path, table, inquiries

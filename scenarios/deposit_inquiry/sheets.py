@@ -3,7 +3,7 @@
 Laid out for the clerks who chase banks and the collectors who use the balances: Japanese
 headers, real dates (yyyy/mm/dd) and integer yen so that columns sort and sum, codes as text
 so that leading zeros stay, a filter on every table, the header row frozen and repeated when
-printed (A4 landscape, one page wide). Conventions shared with :mod:`robots.excel_common`.
+printed (A4 landscape, one page wide). Conventions shared with :mod:`robots.sheets.common`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.refdata import branch_name
-from robots.excel_common import clean_text, display_width, print_setup
-from robots.reconcile import name_key
+from robots.kit.reconcile import name_key
+from robots.sheets.common import print_setup
+from robots.sheets.results import Col, info_rows, write_table
 from scenarios.deposit_inquiry.matching import (
     InquiryFinding,
     InquiryStatus,
@@ -33,96 +33,18 @@ from scenarios.deposit_inquiry.matching import (
 __all__ = [
     "INQUIRY_COLS",
     "REPLY_COLS",
-    "Col",
+    "REVIEW",
     "inquiry_rows",
     "reply_rows",
     "write_accounts",
     "write_people",
     "write_summary",
-    "write_table",
 ]
 
+#: ``mark_values`` of a reply table: the rows a person must look at.
+REVIEW = (ReplyStatus.REVIEW.value,)
+
 log = logging.getLogger(__name__)
-
-_HEADER_FONT = Font(bold=True, color="FFFFFF")
-_HEADER_FILL = PatternFill("solid", fgColor="4472C4")
-_REVIEW_FILL = PatternFill("solid", fgColor="FFF2CC")
-_THIN = Side(style="thin", color="A6A6A6")
-_BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_TITLE_FONT = Font(bold=True, size=14)
-
-
-@dataclass(frozen=True)
-class Col:
-    """A column: its header and how its values are shown (text, date, amount, int, score)."""
-
-    header: str
-    kind: str = "text"
-
-
-def _style(ws: Worksheet, fmt: str, review: bool) -> str:
-    """A named style (border, number format, fill): one per workbook and kind.
-
-    Setting border, format and fill cell by cell makes openpyxl hash styles hundreds of
-    thousands of times (20 s for a 10,000-inquiry workbook); a named style is set at once.
-    """
-    name = f"di_{'review' if review else 'plain'}_{fmt}"
-    wb = ws.parent
-    if name not in wb.named_styles:
-        style = NamedStyle(name=name, number_format=fmt, border=_BOX)
-        if review:
-            style.fill = _REVIEW_FILL
-        wb.add_named_style(style)
-    return name
-
-
-def _cell_value(kind: str, v: Any) -> tuple[Any, str]:
-    if v is None or v == "":
-        return None, "@"
-    if kind == "date":
-        try:
-            return dt.datetime.fromisoformat(str(v)), "yyyy/mm/dd"
-        except ValueError:
-            return clean_text(str(v)), "@"
-    if kind in ("amount", "int"):
-        s = str(v)
-        if s.isdigit():
-            return int(s), "#,##0"
-        return clean_text(s), "@"
-    if kind == "score":
-        return round(float(v), 1), "0.0"
-    return clean_text(str(v)), "@"
-
-
-def write_table(ws: Worksheet, cols: Sequence[Col], rows: Iterable[Sequence[Any]], *,
-                start: int = 1, highlight: int | None = None, print_it: bool = True) -> int:
-    """Header at row ``start``, then the rows; returns the last row written.
-
-    ``highlight`` is a column index whose value 要確認 colours the row.
-    """
-    widths = [display_width(c.header) for c in cols]
-    for c, col in enumerate(cols, start=1):
-        cell = ws.cell(start, c, col.header)
-        cell.font, cell.fill, cell.border = _HEADER_FONT, _HEADER_FILL, _BOX
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    r = start
-    for r, row in enumerate(rows, start=start + 1):
-        review = highlight is not None and row[highlight] == ReplyStatus.REVIEW.value
-        for c, (col, v) in enumerate(zip(cols, row, strict=True), start=1):
-            shown, fmt = _cell_value(col.kind, v)
-            ws.cell(r, c, shown).style = _style(ws, fmt, review)
-            width = 10 if col.kind == "date" else display_width(
-                f"{shown:,}" if isinstance(shown, int) else str(shown or ""))
-            widths[c - 1] = max(widths[c - 1], width)
-    for c, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(w, 60) + 3
-    ws.auto_filter.ref = f"A{start}:{get_column_letter(len(cols))}{max(r, start)}"
-    if print_it:
-        ws.freeze_panes = ws.cell(start + 1, 1)
-        total = sum(min(w, 60) + 3 for w in widths)
-        print_setup(ws, title_rows=f"{start}:{start}", pages_wide=max(1, -(-total // 200)))
-    return r
-
 
 INQUIRY_COLS = [
     Col("照会番号"), Col("照会目的"), Col("氏名"), Col("フリガナ"), Col("生年月日", "date"),
@@ -171,19 +93,12 @@ def reply_rows(findings: Iterable[ReplyFinding], titles: dict[str, str]) -> list
     return rows
 
 
-def _title(ws: Worksheet, text: str) -> None:
-    ws.cell(1, 1, text).font = _TITLE_FONT
-
-
 def write_summary(ws: Worksheet, rec: Reconciliation, *, run_id: str, ledger: str,
                   created: dt.datetime) -> None:
     """集計: counts per status, per bank and per purpose, and what the figures are based on."""
-    _title(ws, "預貯金等照会 照合結果")
-    for r, (k, v) in enumerate((("実行ID", run_id), ("基準日", rec.today.isoformat()),
-                                ("照会台帳", ledger), ("作成日時", f"{created:%Y-%m-%d %H:%M}")),
-                               start=2):
-        ws.cell(r, 1, k).font = Font(bold=True)
-        ws.cell(r, 2, v)
+    info_rows(ws, "預貯金等照会 照合結果", (
+        ("実行ID", run_id), ("基準日", rec.today.isoformat()), ("照会台帳", ledger),
+        ("作成日時", f"{created:%Y-%m-%d %H:%M}")))
     statuses = [s.value for s in InquiryStatus]
     counts = rec.inquiry_counts()
     last = write_table(ws, [Col("照会の状態"), Col("件数", "int")],
@@ -228,7 +143,7 @@ def write_accounts(ws: Worksheet, rec: Reconciliation) -> None:
                          a.bank_code, a.bank_name, a.branch_code,
                          branch_name(a.bank_code, a.branch_code) or "", a.account_type,
                          a.account_number, a.balance, a.balance_date, a.reply_id])
-    write_table(ws, cols, rows, highlight=0)
+    write_table(ws, cols, rows, mark=0, mark_values=REVIEW)
 
 
 def write_people(ws: Worksheet, rec: Reconciliation) -> None:

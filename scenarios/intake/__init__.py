@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from ocr.pipeline import Reader
 from robots.config import Config
 from robots.errors import ConfigError
-from robots.reading import check_ocr_config, read_scan, reader_for, write_scan_outputs
+from robots.kit.scans import check_ocr_config, read_scan, reader_for, write_scan_outputs
 from robots.scenario import ItemResult, RunContext, Scenario, WorkItem
 
 __all__ = ["Intake", "IntakeSettings", "scenario"]

@@ -22,9 +22,9 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from robots.config import Config
-from robots.config_service import SmtpConfig
-from robots.runlog import RunLog
-from robots.runner import RunSummary
+from robots.config.service import SmtpConfig
+from robots.db.runlog import RunLog
+from robots.run.runner import RunSummary
 
 __all__ = ["Notice", "failure_notice", "notify", "run_notice", "send_mail", "write_summary"]
 

@@ -1,4 +1,10 @@
-"""The run's review workbook for staff: write it, read it back after review.
+"""Spreadsheets and CSV: the run's review workbook for staff, written and read back.
+
+The room also holds ``rpa corrections import`` (:mod:`.corrections`), CSV for the core
+systems (:mod:`.csvout`, :mod:`.outputs`) and the plain result tables of the reconciling
+scenarios (:mod:`.results`). It may import configuration, the run log and the records;
+this module is the public face of the review workbook (:mod:`.write`, :mod:`.read`,
+:mod:`.review`, :mod:`.common`).
 
 One ``.xlsx`` per run (Japanese for people, English identifiers for tools):
 
@@ -31,7 +37,7 @@ value". The reader also accepts ✔ レ ○ あり 1 (marked) and なし 0 × (n
 
 from __future__ import annotations
 
-from robots.excel_common import (
+from robots.sheets.common import (
     CHECK_MARK,
     CHECK_NONE,
     CLEAR_TOKEN,
@@ -44,8 +50,8 @@ from robots.excel_common import (
     WorkbookEditedError,
     WorkbookSummary,
 )
-from robots.excel_read import read_workbook
-from robots.excel_write import write_workbook
+from robots.sheets.read import read_workbook
+from robots.sheets.write import write_workbook
 
 __all__ = [
     "CHECK_MARK",

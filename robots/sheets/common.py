@@ -1,10 +1,10 @@
 """What the review workbook's writer and reader must agree on.
 
-The writer (:mod:`robots.excel_write`) and the reader (:mod:`robots.excel_read`) run days apart,
+The writer (:mod:`robots.sheets.write`) and the reader (:mod:`robots.sheets.read`) run days apart,
 often on different machines, with a reviewer and a spreadsheet program in between. Everything
 both sides depend on lives here so that it cannot drift: sheet names and headers, how a
 normalised value becomes a cell and how a cell typed by a reviewer becomes a normalised value
-again, and how the meta payload is signed. Import the public API from :mod:`robots.excel`.
+again, and how the meta payload is signed. Import the public API from :mod:`robots.sheets`.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ LOW_CONFIDENCE = 0.5
 
 DATA_ID_HEADERS = ("文書ID", "元ファイル", "ページ", "状態")
 #: Double entry (ベリファイ): the reviewer keys the value here without seeing the OCR value,
-#: which is replaced by VERIFY_PLACEHOLDER wherever it would show (see robots.excel_review).
+#: which is replaced by VERIFY_PLACEHOLDER wherever it would show (see robots.sheets.review).
 VERIFY_HEADER = "入力（ベリファイ）"
 VERIFY_PLACEHOLDER = "（ベリファイ入力）"
 REVIEW_HEADERS = (
@@ -120,7 +120,7 @@ _MAX_EXACT_DIGITS = 15  # Excel keeps 15 significant digits; longer amounts stay
 
 @dataclass(slots=True)
 class WorkbookSummary:
-    """What :func:`robots.excel.write_workbook` wrote (for the run log and the CLI)."""
+    """What :func:`robots.sheets.write_workbook` wrote (for the run log and the CLI)."""
 
     path: Path
     sheets: list[str]

@@ -12,17 +12,18 @@ running, or another process holding the scenario's lock) and ``schedule_skipped_
 (a public holiday or closing day, for jobs with ``skip_holidays``) — the latter is a
 decision, not a miss.
 
-Jobs are stored by reference (``robots.scheduler:run_job`` with the configuration file, the
+Jobs are stored by reference (``robots.service.scheduler:run_job`` with the configuration file, the
 scenario and the job id as arguments), never as pickled objects, so a code upgrade does not
 strand the store. The scheduler runs jobs in threads of this process; SIGTERM/SIGINT stop it
 cleanly: no new job starts, the run in progress stops taking files, finishes its documents,
-writes its outputs and the process exits (see :mod:`robots.shutdown`).
+writes its outputs and the process exits (see :mod:`robots.run.shutdown`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,14 +43,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
 
 from robots.config import Config, load_config
-from robots.config_service import ScheduleEntry, cron_trigger
-from robots.days_off import day_off
+from robots.config.service import ScheduleEntry, cron_trigger
+from robots.db.runlog import RunLog
 from robots.errors import ScenarioLockedError
-from robots.notify import failure_notice, notify, run_notice
-from robots.runlog import RunLog
-from robots.runner import run_scenario
+from robots.run.runner import run_scenario
+from robots.run.shutdown import handle_signals, stop_requested, wait_for_stop
 from robots.scenario import get_scenario
-from robots.shutdown import handle_signals, stop_requested, wait_for_stop
+from robots.service.days_off import day_off
+from robots.service.notify import failure_notice, notify, run_notice
 
 __all__ = [
     "JOB_FUNC",
@@ -65,7 +66,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-JOB_FUNC = "robots.scheduler:run_job"
+JOB_FUNC = "robots.service.scheduler:run_job"
 # configurations loaded by `rpa schedule` in this process, by file: jobs use the validated one
 _CONFIGS: dict[str, Config] = {}
 
@@ -180,7 +181,15 @@ def sync_jobs(scheduler: BackgroundScheduler, cfg: Config) -> dict[str, str]:
         wanted[jid] = entry.scenario
         trigger = cron_trigger(entry.cron, entry.timezone or cfg.scheduler.timezone)
         args = (config_path, entry.scenario, jid)
-        old = scheduler.get_job(jid)
+        try:
+            old = scheduler.get_job(jid)
+        except (LookupError, ImportError, ValueError, pickle.UnpicklingError) as exc:
+            # stored by another version (its function moved): replaced below, so the job
+            # keeps running; a run missed while the service was down is not reported
+            log.warning("job %s in the job store cannot be restored (%s); it is replaced",
+                        jid, type(exc).__name__)
+            scheduler.remove_job(jid)
+            old = None
         if (old is not None and old.func_ref == JOB_FUNC and tuple(old.args) == args
                 and str(old.trigger) == str(trigger)
                 and str(getattr(old.trigger, "timezone", "")) == str(trigger.timezone)):

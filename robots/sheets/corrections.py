@@ -37,9 +37,11 @@ from openpyxl import load_workbook
 from ocr.results import FieldResult
 from ocr.templates import FormTemplate, TemplateLibrary
 from ocr.validators import cross_check, validate_value
-from robots.config import Config, CsvConfig
+from robots.config import Config, CsvConfig, forms_dirs
+from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
-from robots.excel import (
+from robots.records import DocumentRecord
+from robots.sheets import (
     META_SHEET,
     REVIEW_SHEET,
     Correction,
@@ -48,11 +50,8 @@ from robots.excel import (
     WorkbookEditedError,
     write_workbook,
 )
-from robots.excel_read import WrittenRecord, read_workbook_records, verify_keyed
-from robots.outputs import ENCODING_REPORT, write_form_csvs
-from robots.records import DocumentRecord
-from robots.runlog import RunLog
-from robots.scenario import forms_dirs
+from robots.sheets.outputs import ENCODING_REPORT, write_form_csvs
+from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
 
 __all__ = [
     "ADVISORY_REASONS", "CONFIRMED_SUFFIX", "EditedImportError", "ForeignImportError",

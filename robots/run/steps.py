@@ -1,4 +1,4 @@
-"""Steps of a run that keep its promises under faults (split from :mod:`robots.runner`).
+"""Steps of a run that keep its promises under faults (split from :mod:`robots.run.runner`).
 
 - :func:`check_writable`: an output folder that cannot be written stops the run before any
   file is taken from the inbox;
@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from robots.db.runlog import RunLog
 from robots.errors import ExitCode, OutputError
-from robots.inbox import InboxPaths, free_path, recover_processing
-from robots.runlog import RunLog
+from robots.run.inbox import InboxPaths, free_path, recover_processing
 from robots.scenario import ItemResult, Outcome, WorkItem
 
 __all__ = ["check_writable", "duplicate_result", "final_paths", "roll_back", "twin_result"]

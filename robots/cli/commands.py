@@ -15,14 +15,15 @@ from ocr.errors import TemplateError
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.render import render_blank
 from ocr.templates import TemplateLibrary, load_template
-from robots.config import Config, load_config
+from robots.config import Config, forms_dirs, load_config
+from robots.db.runlog import RunLog
 from robots.errors import ExitCode, OutputError
-from robots.runlog import RunLog
-from robots.runner import RunSummary, run_scenario
-from robots.scenario import all_scenarios, forms_dirs, get_scenario
-from robots.shutdown import handle_signals
+from robots.run.runner import RunSummary, run_scenario
+from robots.run.shutdown import handle_signals
+from robots.scenario import all_scenarios, get_scenario
 
 __all__ = [
+    "BUNDLED_SAMPLES",
     "cmd_corrections_import",
     "cmd_demo",
     "cmd_forms_check",
@@ -37,6 +38,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: The demo's scans, data and configuration, at the top of the source tree.
+BUNDLED_SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
 def library(cfg: Config) -> TemplateLibrary:
@@ -75,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar, update = _progress_bar()
     if bar is not None:
         bar.start()  # type: ignore[attr-defined]
-    from robots.commands_service import notify_run
+    from robots.cli.service import notify_run
 
     try:  # SIGTERM/Ctrl-C: finish the documents in progress, write them out, stop
         with handle_signals():
@@ -166,7 +170,7 @@ def cmd_samples_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_corrections_import(args: argparse.Namespace) -> int:
-    from robots.corrections import import_corrections
+    from robots.sheets.corrections import import_corrections
 
     result = import_corrections(args.workbook, args.cfg, who=args.who)
     print(result.describe())
@@ -226,7 +230,7 @@ def _show_run(runlog: RunLog, run_id: str | None) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Copy the bundled samples into a fresh work folder and run each scenario on them."""
-    root = Path(__file__).resolve().parent.parent / "samples"
+    root = BUNDLED_SAMPLES
     inbox = root / "inbox"
     if not inbox.is_dir():
         print(f"bundled samples not found at {inbox}", file=sys.stderr)
@@ -258,7 +262,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  originals moved to: {work / 'done'} and {work / 'failed'} (with .reason.txt)")
     print(f"  run log: {work / 'var' / 'runlog.sqlite'}  "
           f"(rpa --config {work / 'config.toml'} runs)")
-    from robots.commands_report import demo_report
+    from robots.cli.report import demo_report
 
     demo_report(cfg, summaries, inbox, work / "report")
     return 0

@@ -20,7 +20,7 @@ quarantined file's reason note is written *before* the file is moved beside it, 
 run killed at any instant of step 5 is finished by the next one exactly as it would have
 finished itself. Outputs that cannot be written (disk full, read-only folder) roll the run
 back at once — claimed files return to the inbox — and raise :class:`OutputError`. A stop
-request (SIGTERM, :mod:`robots.shutdown`) ends claiming and starting items; the items in
+request (SIGTERM, :mod:`robots.run.shutdown`) ends claiming and starting items; the items in
 flight finish and are written out, the files not started go back to the inbox.
 """
 
@@ -40,10 +40,11 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from robots import __version__
-from robots.config import Config
+from robots.config import Config, forms_dirs
+from robots.db.runlog import RunLog
 from robots.errors import ExitCode, OutputError, ScenarioLockedError
-from robots.executor import make_executor
-from robots.inbox import (
+from robots.run.executor import make_executor
+from robots.run.inbox import (
     InboxPaths,
     claim,
     list_inbox,
@@ -51,11 +52,10 @@ from robots.inbox import (
     recover_processing,
     write_reason,
 )
-from robots.runlog import RunLog
-from robots.runsteps import check_writable, duplicate_result, final_paths, roll_back, twin_result
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs, get_scenario
-from robots.shutdown import step, stop_requested
-from robots.spool import CropSpool
+from robots.run.shutdown import step, stop_requested
+from robots.run.spool import CropSpool
+from robots.run.steps import check_writable, duplicate_result, final_paths, roll_back, twin_result
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 

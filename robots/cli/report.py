@@ -1,6 +1,6 @@
 """Handlers of ``rpa report`` and ``rpa baseline``: the evaluation side of the command line.
 
-Kept apart from :mod:`robots.commands` (the running side) so that the two can change
+Kept apart from :mod:`robots.cli.commands` (the running side) so that the two can change
 independently; the parser in :mod:`robots.cli` wires both.
 """
 
@@ -14,14 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from robots.config import Config
+from robots.config import Config, forms_dirs
+from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
-from robots.runlog import RunLog
-from robots.scenario import forms_dirs
 
 if TYPE_CHECKING:
     from robots.report.figures import Report
-    from robots.runner import RunSummary
+    from robots.run.runner import RunSummary
 
 __all__ = [
     "cmd_baseline_list", "cmd_baseline_record", "cmd_report", "demo_report", "iso_date",

@@ -1,6 +1,6 @@
 """Handlers of the unattended sub-commands: ``rpa schedule``, ``rpa jobs``, ``rpa watch``.
 
-Kept apart from :mod:`robots.commands` (the interactive ones) because they are what a
+Kept apart from :mod:`robots.cli.commands` (the interactive ones) because they are what a
 service manager starts: they print little, log much, and end cleanly on SIGTERM/SIGINT.
 """
 
@@ -11,11 +11,11 @@ import logging
 from collections.abc import Sequence
 
 from robots.config import Config
-from robots.notify import failure_notice, notify, run_notice
-from robots.runner import RunSummary
-from robots.scheduler import JobInfo, describe_jobs, serve
-from robots.shutdown import handle_signals
-from robots.watch import watch
+from robots.run.runner import RunSummary
+from robots.run.shutdown import handle_signals
+from robots.service.notify import failure_notice, notify, run_notice
+from robots.service.scheduler import JobInfo, describe_jobs, serve
+from robots.service.watch import watch
 
 __all__ = ["cmd_jobs", "cmd_schedule", "cmd_watch", "notify_run", "print_jobs"]
 

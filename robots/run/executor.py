@@ -5,10 +5,10 @@ and the outputs, so results are identical whichever executor ran them. A worker 
 (a native crash inside an OCR library) costs only the item it was on: the pool is rebuilt
 and the other items go on. A dead worker breaks the whole pool, so the items that were in
 flight are retried one at a time first; only an item that kills a worker on its own is given up.
-With ``[run] dask_scheduler`` set, :mod:`robots.executor_dask` keeps the same contract on the
+With ``[run] dask_scheduler`` set, :mod:`robots.run.dask_executor` keeps the same contract on the
 machines of a Dask cluster.
 
-After a stop request (:mod:`robots.shutdown`) no new item is started; the items in flight
+After a stop request (:mod:`robots.run.shutdown`) no new item is started; the items in flight
 finish and the caller gets results for those only. Workers ignore SIGINT/SIGTERM (the parent
 decides when to stop) and exit by themselves when the parent dies, even by SIGKILL, so a
 killed run leaves no orphan process reading files that recovery is putting back.
@@ -16,26 +16,23 @@ killed run leaves no orphan process reading files that recovery is putting back.
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import logging
 import logging.handlers
 import multiprocessing as mp
 import os
 import signal
 import threading
-import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
 
-from robots.scenario import ItemResult, Outcome, RunContext, Scenario, WorkItem, get_scenario
-from robots.shutdown import stop_requested
+from robots.run.shutdown import stop_requested
+from robots.run.work import Executor, ForwardHandler, crash_result, process_with
+from robots.scenario import ItemResult, RunContext, WorkItem, get_scenario
 
-__all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
+__all__ = ["ProcessExecutor", "SerialExecutor", "make_executor"]
 
 log = logging.getLogger(__name__)
 
@@ -74,77 +71,8 @@ def _init_worker(scenario_name: str, ctx: RunContext, log_queue: Any, level: int
     _WORKER["ctx"] = ctx
 
 
-def _where(exc: BaseException) -> str:
-    """The exception's type and innermost frame, without its message.
-
-    An exception's text may quote the value being parsed (``invalid literal for int():
-    '1234567'``) — a My Number, an account number — and the detail goes to reason notes,
-    the run log and log files, so only where it happened is kept.
-    """
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return type(exc).__name__
-    last = frames[-1]
-    return f"{type(exc).__name__} in {last.name} ({Path(last.filename).name}:{last.lineno})"
-
-
-def _crash_result(item: WorkItem, exc: BaseException) -> ItemResult:
-    return ItemResult(
-        item, Outcome.ERROR, reason_code="internal_error",
-        reason_ja="処理中にシステムエラーが発生しました。システム担当者に連絡してください。",
-        detail=_where(exc))
-
-
 def _process(item: WorkItem) -> ItemResult:
-    return _process_with(_WORKER["scenario"], _WORKER["ctx"], item)
-
-
-def _process_with(scenario: Scenario, ctx: RunContext, item: WorkItem) -> ItemResult:
-    """``scenario.process`` with a bug turned into an ERROR result (shared by every executor)."""
-    try:
-        return scenario.process(item, ctx)
-    except Exception as exc:  # one item's bug must not stop the run
-        # the traceback without the exception's message, which may quote a value
-        log.error("item %s failed: %s\n%s", item.seq, _where(exc),
-                  "".join(traceback.format_tb(exc.__traceback__)))
-        return _crash_result(item, exc)
-    finally:
-        _give_back_memory()
-
-
-@functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
-    except (OSError, AttributeError):  # not glibc (Windows, macOS, musl)
-        return None
-
-
-def _give_back_memory() -> None:
-    """Return the pages a document freed to the system (glibc keeps them otherwise).
-
-    Page images of 9 MB come and go with every document; glibc's arenas keep the freed
-    memory and a worker's resident size drifted from 290 to 390 MB over 400 pages. Trimmed
-    after each document it stays within 250-300 MB (measured, bench/throughput.py).
-    """
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
-
-
-class Executor:
-    """Runs ``scenario.process`` over items; yields results as they complete."""
-
-    def connect(self) -> None:
-        """Reach the machines that will do the work; the runner calls it before claiming files.
-
-        Local executors have nothing to reach. A remote one (:mod:`robots.executor_dask`)
-        raises here, so that an unreachable cluster leaves every file in the inbox.
-        """
-
-    def run(self, scenario_name: str, ctx: RunContext,
-            items: Sequence[WorkItem]) -> Iterator[ItemResult]:
-        raise NotImplementedError
+    return process_with(_WORKER["scenario"], _WORKER["ctx"], item)
 
 
 class SerialExecutor(Executor):
@@ -173,7 +101,7 @@ class ProcessExecutor(Executor):
             items: Sequence[WorkItem]) -> Iterator[ItemResult]:
         mpctx = mp.get_context("spawn")
         queue = mpctx.Queue()
-        listener = logging.handlers.QueueListener(queue, _ForwardHandler(),
+        listener = logging.handlers.QueueListener(queue, ForwardHandler(),
                                                   respect_handler_level=False)
         listener.start()
         pending = list(items)
@@ -246,18 +174,9 @@ class ProcessExecutor(Executor):
                         return items[i:]
                     log.error("item %s crashed its worker %d times; giving up",
                               item.seq, attempts[item.seq])
-                    yield _crash_result(item, exc)
+                    yield crash_result(item, exc)
                     return items[i + 1:]
         return []
-
-
-class _ForwardHandler(logging.Handler):
-    """Hands worker records to the parent's loggers (and so to its configured handlers)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        logger = logging.getLogger(record.name)
-        if logger.isEnabledFor(record.levelno):
-            logger.handle(record)
 
 
 def make_executor(jobs: int, dask_scheduler: str | None = None) -> Executor:
@@ -266,7 +185,7 @@ def make_executor(jobs: int, dask_scheduler: str | None = None) -> Executor:
     :mod:`distributed` is imported only then: a town without a cluster never loads it.
     """
     if dask_scheduler:
-        from robots.executor_dask import DaskExecutor
+        from robots.run.dask_executor import DaskExecutor
 
         return DaskExecutor(dask_scheduler)
     return SerialExecutor() if jobs <= 1 else ProcessExecutor(jobs)

@@ -24,7 +24,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from robots.excel_common import (
+from robots.sheets.common import (
     DONE_MARK,
     FORMAT_VERSION,
     META_SHEET,

@@ -21,11 +21,11 @@ from ocr.fields import MarkThresholds, ReadOptions
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.results import DocumentResult
 from ocr.templates import FormTemplate, TemplateLibrary
-from robots.config import Config
-from robots.excel import write_workbook
-from robots.outputs import write_form_csvs
+from robots.config import Config, forms_dirs
 from robots.records import DocumentRecord
-from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, forms_dirs
+from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
+from robots.sheets import write_workbook
+from robots.sheets.outputs import write_form_csvs
 
 __all__ = ["build_records", "calibration_for", "check_ocr_config", "read_scan", "reader_for",
            "write_scan_outputs"]

@@ -4,7 +4,7 @@ The workbook is the only place a clerk sees OCR output, so it is laid out for th
 headers, real dates, leading zeros kept, the scanned crop beside each doubtful value) and is
 written atomically: a half-written workbook on a shared drive would be opened by somebody.
 What was written is recorded in a very hidden ``_meta`` sheet, signed with the run's secret,
-so that :mod:`robots.excel_read` can tell which cells a reviewer changed and refuse a workbook
+so that :mod:`robots.sheets.read` can tell which cells a reviewer changed and refuse a workbook
 from another run.
 """
 
@@ -31,7 +31,8 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from ocr.results import FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from robots.excel_common import (
+from robots.records import DocumentRecord
+from robots.sheets.common import (
     DATA_ID_HEADERS,
     FORMAT_VERSION,
     META_SHEET,
@@ -48,15 +49,14 @@ from robots.excel_common import (
     styled_cell,
     value_to_cell,
 )
-from robots.excel_review import write_review_sheet
-from robots.records import DocumentRecord
+from robots.sheets.review import write_review_sheet
 
 __all__ = ["data_headers", "sheet_title", "write_workbook"]
 
 log = logging.getLogger(__name__)
 
 META_CHUNK = 30_000  # characters per meta cell (Excel holds at most 32,767)
-META_FIRST_CHUNK_ROW = 10  # robots.excel_read reads the chunks from A10 down
+META_FIRST_CHUNK_ROW = 10  # robots.sheets.read reads the chunks from A10 down
 _FORBIDDEN = str.maketrans({":": "：", "\\": "＼", "/": "／", "?": "？", "*": "＊",
                             "[": "（", "]": "）"})
 _FLAG_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -205,7 +205,7 @@ def _meta_chunks(pieces: Iterable[str], size: int = META_CHUNK) -> Iterator[str]
     """The meta text in cells of at most ``size`` characters, never cut next to a space.
 
     Some programs trim cell text at the edges. ``pieces`` is the text in order (see
-    :func:`robots.excel_common.iter_canonical_json`): only about one cell of it is held.
+    :func:`robots.sheets.common.iter_canonical_json`): only about one cell of it is held.
     """
     parts: list[str] = []
     held = 0

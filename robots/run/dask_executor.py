@@ -1,6 +1,6 @@
 """Scale-out: a scenario's per-file work on a Dask cluster (``[run] dask_scheduler``).
 
-The contract is :class:`robots.executor.ProcessExecutor`'s: workers return
+The contract is :class:`robots.run.executor.ProcessExecutor`'s: workers return
 :class:`ItemResult` objects and only this (the town's) process writes outputs and the run
 log, so the results are the same whichever executor ran them. What changes is that a
 worker may sit on another machine and see none of this one's files:
@@ -17,7 +17,7 @@ worker may sit on another machine and see none of this one's files:
   and processes one item at a time (a process-wide lock: the OCR engines are not
   thread-safe, and a Dask worker may run several threads);
 - at most a few items are in flight (twice the cluster's threads, and a byte budget), so a
-  stop request (:mod:`robots.shutdown`) starts nothing new: the items in flight finish and
+  stop request (:mod:`robots.run.shutdown`) starts nothing new: the items in flight finish and
   are yielded, the runner puts the others back in the inbox;
 - an item whose task fails — a bug outside the scenario, or :class:`KilledWorker` because
   every worker that ran it died (``distributed.scheduler.allowed-failures`` + 1 of them) —
@@ -59,9 +59,9 @@ from distributed.scheduler import KilledWorker
 
 from robots import __version__
 from robots.errors import ExitCode, RobotError
-from robots.executor import Executor, _crash_result, _ForwardHandler, _process_with, _where
+from robots.run.shutdown import stop_requested
+from robots.run.work import Executor, ForwardHandler, crash_result, process_with, where
 from robots.scenario import ItemResult, RunContext, Scenario, WorkItem, get_scenario
-from robots.shutdown import stop_requested
 
 __all__ = ["CONNECT_TIMEOUT", "ClusterError", "DaskExecutor"]
 
@@ -221,7 +221,7 @@ class _Capture(logging.Handler):
             return
         text = record.getMessage()
         if record.exc_info and record.exc_info[1] is not None:  # where, not the message:
-            text += "\n" + _where(record.exc_info[1]) + "\n" + "".join(  # it may quote a value
+            text += "\n" + where(record.exc_info[1]) + "\n" + "".join(  # it may quote a value
                 traceback.format_tb(record.exc_info[2]))
         self.records.append({
             "name": record.name, "levelno": record.levelno, "levelname": record.levelname,
@@ -255,7 +255,7 @@ def _run_item(pkg: _RunPackage, item: WorkItem, data: bytes
                 fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
-                result = _process_with(state.scenario, state.ctx,
+                result = process_with(state.scenario, state.ctx,
                                        dataclasses.replace(item, path=local))
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -314,7 +314,7 @@ class DaskExecutor(Executor):
             theirs = self._client.run(_fingerprint)
         except Exception as exc:  # e.g. misato-rpa not installed on a worker
             self.close()
-            raise self._fail(f"the workers cannot run misato-rpa ({_where(exc)})") from None
+            raise self._fail(f"the workers cannot run misato-rpa ({where(exc)})") from None
         bad = [f"{addr}: {'; '.join(d)}" for addr, fp in sorted(theirs.items())
                if (d := _differences(_fingerprint(), fp))]
         if bad:
@@ -358,7 +358,7 @@ class DaskExecutor(Executor):
         running: dict[str, tuple[WorkItem, int]] = {}  # key → (item, its bytes)
         suspects: list[WorkItem] = []  # were on a worker that died: run again, each alone
         alone: set[int] = set()
-        forward = _ForwardHandler()
+        forward = ForwardHandler()
         limit, checked, held, lost = 2, 0.0, 0, False
         while True:
             if time.monotonic() - checked > 5:  # workers may join or leave during a run
@@ -401,16 +401,16 @@ class DaskExecutor(Executor):
                 if item.seq in alone:
                     log.error("item %s: every Dask worker that ran it died, also alone; "
                               "giving up (%s)", item.seq, exc)
-                    yield _crash_result(item, exc)
+                    yield crash_result(item, exc)
                 else:
                     log.warning("item %s was on Dask workers that died; it runs again alone "
                                 "at the end", item.seq)
                     suspects.append(item)
                 continue
             except Exception as exc:  # the task failed outside the scenario: a bug
-                log.error("item %s failed on the cluster: %s\n%s", item.seq, _where(exc),
+                log.error("item %s failed on the cluster: %s\n%s", item.seq, where(exc),
                           "".join(traceback.format_tb(exc.__traceback__)))
-                yield _crash_result(item, exc)
+                yield crash_result(item, exc)
                 continue
             finally:
                 fut.release()  # done with: the scheduler must not recompute it if a worker dies
@@ -426,8 +426,8 @@ class DaskExecutor(Executor):
         try:
             data = item.path.read_bytes()  # now, not earlier: only a few files are in memory
         except OSError as exc:
-            log.error("item %s could not be read for the cluster: %s", item.seq, _where(exc))
-            return _crash_result(item, exc)
+            log.error("item %s could not be read for the cluster: %s", item.seq, where(exc))
+            return crash_result(item, exc)
         key = f"misato-rpa-{run_id}-{item.seq:05d}{suffix}"  # one per item and try, never reused
         with warnings.catch_warnings():  # the file's bytes are the point, not an accident
             warnings.filterwarnings("ignore", message="Sending large graph")

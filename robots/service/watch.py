@@ -5,7 +5,7 @@ share mounted over the network often delivers no events for files written by oth
 so there the loop polls (``--poll``, or automatically when the inbox is on a network file
 system or the native observer cannot start). Events only *wake* the loop; what is taken is
 decided by the inbox itself: after the last event the loop waits the inbox's settle time
-(debounce), then :func:`robots.inbox.list_inbox` takes only files unchanged for that long,
+(debounce), then :func:`robots.run.inbox.list_inbox` takes only files unchanged for that long,
 and a run starts only when some file is ready.
 
 This is what keeps the loop of OCRmyPDF's issue #484 away: the runner's own moves out of the
@@ -33,11 +33,11 @@ from watchdog.observers.polling import PollingObserver
 
 from robots.config import Config
 from robots.errors import OutputError, ScenarioLockedError
-from robots.inbox import InboxPaths, list_inbox
-from robots.notify import failure_notice, notify, run_notice
-from robots.runner import RunSummary, run_scenario
+from robots.run.inbox import InboxPaths, list_inbox
+from robots.run.runner import RunSummary, run_scenario
+from robots.run.shutdown import handle_signals, stop_requested, wait_for_stop
 from robots.scenario import get_scenario
-from robots.shutdown import handle_signals, stop_requested, wait_for_stop
+from robots.service.notify import failure_notice, notify, run_notice
 
 __all__ = ["WatchResult", "is_network_path", "start_observer", "watch"]
 

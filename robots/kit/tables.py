@@ -3,10 +3,8 @@
 A town receives the same kind of table from several systems — an online application
 service, the contract management system, a neighbouring department's Excel — each with its
 own column names, encoding and codes, all of which change when a vendor updates its system.
-So a *layout* is data, one TOML file per source, never code. The format is the one the
-deposit-inquiry scenario introduced (``scenarios/deposit_inquiry/mapping.py``); this module
-is its generic form, which any scenario can use with its own *schemas* (the kinds of table
-it knows and the fields each may map):
+So a *layout* is data, one TOML file per source, never code. Every scenario uses this one
+format with its own *schemas* (the kinds of table it knows and the fields each may map):
 
 .. code-block:: toml
 
@@ -49,7 +47,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ocr.japanese import normalize_text
-from robots.csvout import EncodingProblem, write_csv
+from robots.sheets.csvout import EncodingProblem, write_csv
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -340,7 +338,7 @@ def write_layout_csv(path: Path, layout: Layout, rows: Iterable[Mapping[str, str
     """Write ``rows`` (field → value) as a CSV of ``layout``: its columns, codes and dates.
 
     The encoding is ``encoding`` or the layout's first; characters it cannot hold are
-    written as 〓 and reported (:func:`robots.csvout.write_csv`).
+    written as 〓 and reported (:func:`robots.sheets.csvout.write_csv`).
     """
     dates = frozenset(date_fields)
     fields = list(layout.columns)

@@ -1,6 +1,8 @@
-"""``rpa``: the single command-line entry point.
+"""``rpa``: the single command-line entry point (the top room of robots/).
 
-Only this module configures logging handlers and turns errors into exit codes; everything
+The parser lives here, one handler per sub-command in :mod:`.commands`, :mod:`.report`
+(report and baseline) and :mod:`.service` (schedule, jobs, watch); it may import every other
+room. Only this module configures logging handlers and turns errors into exit codes; everything
 it calls raises domain errors that carry their code (see :class:`robots.errors.ExitCode`).
 While a command runs the process umask is 077: every file and folder it creates (outputs,
 reason notes, the run log, summaries, log files) is readable by its owner only.
@@ -63,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-file", type=Path, help="also write the log to this file")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    from robots import commands as c
-    from robots import commands_service as svc
+    from robots.cli import commands as c
+    from robots.cli import service as svc
 
     run = sub.add_parser("run", help="process a scenario's inbox once")
     run.add_argument("scenario", help="scenario name, e.g. intake")
@@ -127,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.set_defaults(handler=c.cmd_runs)
 
-    from robots import commands_report as cr
+    from robots.cli import report as cr
 
     rep = sub.add_parser("report", help="the proof-of-concept evaluation report (HTML + Excel)")
     rep.add_argument("--since", type=cr.iso_date, help="first day (YYYY-MM-DD, local)")
@@ -184,7 +186,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _configure_logging(args.verbose, args.log_file)
         args.cfg = load_config(args.config)
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # `rpa runs show ID | head -5`: the reader had enough. A normal end for a command
+        # line tool; what is still buffered goes nowhere instead of raising again at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (RobotError, OcrError, EngineUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return int(getattr(exc, "exit_code", ExitCode.ERROR))

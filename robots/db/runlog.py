@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robots.sqlitedb import SqliteDb, utcnow
+from robots.db.sqlite import SqliteDb, utcnow
 
 __all__ = ["MIGRATIONS", "FileRow", "RunLog", "edit_distance", "utcnow"]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ocr.templates import FormTemplate
 from robots.config import CsvConfig
-from robots.csvout import EncodingProblem, write_csv
 from robots.records import DocumentRecord
+from robots.sheets.csvout import EncodingProblem, write_csv
 
 __all__ = ["ENCODING_REPORT", "csv_header", "csv_row", "write_form_csvs"]
 

@@ -27,7 +27,8 @@ from PIL import Image as PILImage
 
 from ocr.results import FieldResult
 from ocr.templates import FieldSpec, FieldType
-from robots.excel_common import (
+from robots.records import DocumentRecord
+from robots.sheets.common import (
     CHECK_MARK,
     CHECK_NONE,
     CLEAR_TOKEN,
@@ -42,7 +43,6 @@ from robots.excel_common import (
     styled_cell,
     value_to_cell,
 )
-from robots.records import DocumentRecord
 
 __all__ = [
     "EDITABLE_COLUMNS",
@@ -143,7 +143,7 @@ def _validation(spec: FieldSpec) -> tuple[tuple[Any, ...], dict[str, Any]] | Non
 
 
 def _crop_of(fr: FieldResult, row: int) -> bytes | None:
-    """The field's crop, from memory or from the run's spool folder (robots.spool)."""
+    """The field's crop, from memory or from the run's spool folder (robots.run.spool)."""
     try:
         return fr.crop()
     except OSError as exc:

@@ -4,6 +4,11 @@ Everything is checked up front — unknown keys, bad values, missing folders —
 with the file and the dotted key, so that a nightly job never fails at 3 a.m. on a typo.
 Relative paths are taken relative to the configuration file, not to the working folder,
 so the same file works from cron, systemd and a clerk's shell.
+
+The room of configuration: this module (folders, OCR, inbox, run, CSV, scenario sections as
+raw tables each scenario validates), :mod:`.evaluation` (``[evaluation]``) and
+:mod:`.service` (``[[schedule]]``, ``[scheduler]``, ``[notify]``). Imports only the errors and
+the registry of installed scenarios (to check names), so every other room may import it.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from pydantic import (
     model_validator,
 )
 
-from robots.config_evaluation import EvaluationConfig
-from robots.config_service import NotifyConfig, ScheduleEntry, SchedulerConfig
+from robots.config.evaluation import EvaluationConfig
+from robots.config.service import NotifyConfig, ScheduleEntry, SchedulerConfig
 from robots.errors import ConfigError
+from robots.registry import packaged_forms_dirs, scenario_names
 
 __all__ = [
     "CONFIG_ENV",
@@ -35,6 +41,7 @@ __all__ = [
     "OcrConfig",
     "Paths",
     "RunConfig",
+    "forms_dirs",
     "load_config",
 ]
 
@@ -154,7 +161,7 @@ class Config(_Model):
     run: RunConfig = RunConfig()
     csv: CsvConfig = CsvConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
-    schedule: tuple[ScheduleEntry, ...] = ()  # [[schedule]] tables, see robots.config_service
+    schedule: tuple[ScheduleEntry, ...] = ()  # [[schedule]] tables, see robots.config.service
     scheduler: SchedulerConfig = SchedulerConfig()
     notify: NotifyConfig = NotifyConfig()
     scenarios: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -205,13 +212,16 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(path, _format(exc)) from None
     problems = [f"forms_dirs: folder {d} does not exist"
                 for d in cfg.forms_dirs if not cfg.resolve(d).is_dir()]
-    if cfg.schedule:  # scenario names are known only once the registry is loaded
-        from robots.scenario import all_scenarios
-
-        known = all_scenarios()
+    if cfg.schedule:
+        known = scenario_names()
         problems += [f"schedule.{i}.scenario: unknown scenario {e.scenario!r}; known "
                      f"scenarios: {', '.join(sorted(known)) or 'none installed'}"
                      for i, e in enumerate(cfg.schedule) if e.scenario not in known]
     if problems:
         raise ConfigError(path, problems)
     return cfg
+
+
+def forms_dirs(config: Config) -> list[Path]:
+    """Template folders: the packaged ones, then the town's own from ``forms_dirs``."""
+    return [*packaged_forms_dirs(), *(config.resolve(d) for d in config.forms_dirs)]

@@ -1,0 +1,46 @@
+"""The engine contract: what an engine is given (:class:`ReadHints`) and must provide.
+
+Kept apart from the registry in :mod:`ocr.engines` so that the built-in engines, which
+implement it, import it without importing the registry that imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from ocr.results import EngineReading
+from ocr.templates import FieldType
+
+__all__ = ["Engine", "EngineUnavailableError", "ReadHints"]
+
+
+class EngineUnavailableError(RuntimeError):
+    """The named engine is unknown or its back-end is not installed."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ReadHints:
+    """What the reader knows about a crop; engines use what they can."""
+
+    field_type: FieldType = FieldType.TEXT
+    vertical: bool = False
+    charset: str | None = None  # characters the field can hold, when the type restricts them
+    dpi: float = 300.0
+    comb: int = 0  # boxes, one character each (the digit engine reads them one by one)
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """The contract: ``recognize`` takes a grayscale uint8 crop, black ink on white."""
+
+    name: ClassVar[str]
+
+    @classmethod
+    def is_available(cls) -> bool: ...
+
+    def recognize(self, image: np.ndarray, hints: ReadHints) -> EngineReading: ...

@@ -1,0 +1,39 @@
+"""``rpa demo`` end to end, in-process: the README's first command must keep working.
+
+The demo runs every scenario on the bundled samples with real OCR, then the simulated review
+and the evaluation report; this checks that it finds its samples, exits 0, and leaves every
+input in done/ or failed/ (the deliberately broken scan with its Japanese reason).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from robots.cli import main
+from robots.cli.commands import BUNDLED_SAMPLES
+
+
+def test_bundled_samples_are_where_the_demo_looks() -> None:
+    assert (BUNDLED_SAMPLES / "inbox").is_dir()
+    assert (BUNDLED_SAMPLES / "demo.toml").is_file()
+
+
+def test_demo_runs_every_scenario_and_reports(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    work = tmp_path / "demo"
+    assert main(["demo", "--workdir", str(work)]) == 0
+    out = capsys.readouterr().out
+    for scenario in ("intake", "deposit_inquiry", "contracts"):
+        assert f"({scenario})" in out
+        assert any((work / "out" / scenario).iterdir())
+    dropped = {p.name for s in (BUNDLED_SAMPLES / "inbox").iterdir() if s.is_dir()
+               for p in s.iterdir() if p.suffix != ".json"}
+    put_away = {p.name for p in (work / "done").rglob("*") if p.is_file()}
+    put_away |= {p.name for p in (work / "failed").rglob("*")
+                 if p.is_file() and not p.name.endswith(".reason.txt")}
+    assert put_away == dropped
+    reason = next((work / "failed").rglob("broken_scan.pdf.reason.txt"))
+    assert "ファイル" in reason.read_text(encoding="utf-8")
+    assert list((work / "report").glob("評価報告_*.html"))
