@@ -40,6 +40,7 @@ REASON_MESSAGES: dict[str, str] = {
     "digit_corrected": "訂正・二重記入の可能性がある枠がある（原本で確認）",
     "digit_gap": "記入された数字の間に空欄の枠がある",
     "double_entry": "ベリファイ入力の対象（画像を見て値を入力してください）",
+    "formula_like": "表計算ソフトの数式のような値（原本を確認。出力では文字として扱います）",
 }
 
 

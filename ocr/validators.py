@@ -260,7 +260,31 @@ def trim_specks(raw: str) -> str:
     return raw.strip(_EDGE_SPECKS)
 
 
+#: What a spreadsheet would run as a formula when the value lands in a cell or a CSV field
+#: (OWASP "CSV Injection"): the outputs keep such values as text, and the field is flagged,
+#: because no name, address or purpose on a paper form starts like that.
+_FORMULA_START = re.compile(r"^[=+\-@\t\r](?![0-9]+(?:\.[0-9]+)?$)")
+
+
 def validate_value(
+    field: FieldSpec,
+    raw: str,
+    *,
+    today: dt.date | None = None,
+    name_field: bool | None = None,
+) -> Validated:
+    """Normalise ``raw`` for ``field`` and list the reasons a human must look at it.
+
+    A text value that starts like a spreadsheet formula (``=HYPERLINK(...)``, ``+A1``,
+    ``@SUM``) is flagged ``formula_like`` whatever else is true of it.
+    """
+    v = _validate_value(field, raw, today=today, name_field=name_field)
+    if field.type in (FieldType.TEXT, FieldType.KANA) and _FORMULA_START.match(v.value):
+        return Validated(v.value, (*v.reasons, reason("formula_like")))
+    return v
+
+
+def _validate_value(
     field: FieldSpec,
     raw: str,
     *,

@@ -114,7 +114,7 @@ class LogBuilder:
 def build_known_log(root: Path) -> Config:
     """The run log of the module docstring, in ``root`` (config.toml beside it)."""
     cfg = write_config(root)
-    runlog = RunLog(cfg.resolve(cfg.paths.runlog))
+    runlog = RunLog(cfg.resolve(cfg.paths.runlog), key=cfg.resolve(cfg.paths.digest_key))
     b = LogBuilder(runlog, root)
     a, bb, c, d = RUNS["A"], RUNS["B"], RUNS["C"], RUNS["D"]
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import hmac
 import logging
 import shutil
 import sqlite3
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from fakes import write_config
 
 from ocr.reasons import reason
 from ocr.results import FieldResult
@@ -125,7 +127,7 @@ def build_run(root: Path, *, run_id: str = RUN_ID) -> Run:
     ]
     out_dir = cfg.resolve(cfg.paths.out) / "intake" / run_id
     db = cfg.resolve(cfg.paths.runlog)
-    runlog = RunLog(db)
+    runlog = RunLog(db, key=cfg.resolve(cfg.paths.digest_key))
     try:
         run_secret = runlog.start_run(run_id, "intake", trigger="manual", jobs=1,
                                       version="test", out_dir=out_dir)
@@ -238,7 +240,7 @@ def outputs(run: Run) -> dict[str, tuple[bytes, int]]:
 
 
 def digest(run: Run, value: str) -> str:
-    runlog = RunLog(run.db)
+    runlog = RunLog(run.db, key=run.cfg.resolve(run.cfg.paths.digest_key))
     try:
         return runlog.digest(value)
     finally:
@@ -330,6 +332,43 @@ def test_run_log_holds_digests_only(run: Run) -> None:
     dump = "\n".join(db_dump(run.db))
     for value in ("1985-04-13", "123456789018", "0964-47-2222", "1985-04-12", "髙橋一郎"):
         assert value.encode() not in blobs and value not in dump
+
+
+def test_a_copy_of_var_cannot_be_tried_against_every_birth_date(run: Run, tmp_path: Path) -> None:
+    """The digest key is kept out of var/: var/ alone gives no way to test a guessed value."""
+    import_corrections(first_review(run), run.cfg, who="確認者A", now=NOW)
+    key = run.cfg.resolve(run.cfg.paths.digest_key)
+    assert key.is_file() and key.stat().st_mode & 0o077 == 0
+    assert key.parent.stat().st_mode & 0o077 == 0
+    var = run.db.parent
+    assert not [p.name for p in var.iterdir() if p.suffix == ".key"]
+    assert key.read_bytes() not in b"".join(p.read_bytes() for p in var.iterdir() if p.is_file())
+
+
+def test_a_key_beside_the_database_is_moved_out_of_var(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    db = cfg.resolve(cfg.paths.runlog)
+    db.parent.mkdir(parents=True)
+    old = db.with_suffix(".key")
+    old.write_bytes(b"k" * 32)
+    old.chmod(0o600)
+    runlog = RunLog(db, key=cfg.resolve(cfg.paths.digest_key))
+    try:
+        before = runlog.digest("1985-04-12")  # the old key: digests stay comparable
+    finally:
+        runlog.close()
+    assert not old.exists() and cfg.resolve(cfg.paths.digest_key).read_bytes() == b"k" * 32
+    assert before == hmac.new(b"k" * 32, b"1985-04-12", hashlib.sha256).hexdigest()[:32]
+
+
+def test_readers_open_the_run_log_without_the_key(run: Run) -> None:
+    runlog = RunLog(run.db)
+    try:
+        assert runlog.run(RUN_ID) is not None
+        with pytest.raises(RuntimeError, match="without its digest key"):
+            runlog.digest("x")
+    finally:
+        runlog.close()
 
 
 def test_second_import_of_the_same_file_changes_nothing(run: Run) -> None:

@@ -7,6 +7,7 @@ input in done/ or failed/ (the deliberately broken scan with its Japanese reason
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,7 @@ def test_demo_runs_every_scenario_and_reports(tmp_path: Path,
     reason = next((work / "failed").rglob("broken_scan.pdf.reason.txt"))
     assert "ファイル" in reason.read_text(encoding="utf-8")
     assert list((work / "report").glob("評価報告_*.html"))
+    for book in work.rglob("*.xlsx"):  # values from outside never run as formulas
+        with zipfile.ZipFile(book) as z:
+            assert not [n for n in z.namelist() if n.startswith("xl/worksheets/")
+                        and b"<f>" in z.read(n)], book.name

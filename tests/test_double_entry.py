@@ -45,7 +45,7 @@ def _run(root: Path) -> Run:
         fields.append(FieldResult(spec.name, spec.label, spec.type.value, v, v, 0.97, why))
     records = [DocumentRecord(D1, t.id, "scan_0001.pdf", "1", fields)]
     out_dir = cfg.resolve(cfg.paths.out) / "intake" / RUN_ID
-    runlog = RunLog(cfg.resolve(cfg.paths.runlog))
+    runlog = RunLog(cfg.resolve(cfg.paths.runlog), key=cfg.resolve(cfg.paths.digest_key))
     try:
         secret = runlog.start_run(RUN_ID, "intake", trigger="manual", jobs=1, version="test",
                                   out_dir=out_dir)

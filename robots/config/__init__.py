@@ -63,6 +63,9 @@ class Paths(_Model):
     failed: Path = Path("failed")
     out: Path = Path("out")
     runlog: Path = Path("var/runlog.sqlite")
+    # The key of the run log's value digests, kept out of var/ so that a copy of var/ (a
+    # backup, a file sent for analysis) cannot be tried against every birth date or postal code.
+    digest_key: Path = Path("keys/runlog.key")
 
 
 class OcrConfig(_Model):
@@ -149,6 +152,9 @@ class CsvConfig(_Model):
 
     encoding: Literal["utf-8-sig", "cp932"] = "utf-8-sig"
     newline: Literal["crlf", "lf"] = "crlf"
+    # "quote": a value a spreadsheet would run as a formula (=, +, -, @ first) gets a leading
+    # ' (OWASP); "none": written raw, for a core system that must receive exactly the value
+    formula_escape: Literal["quote", "none"] = "quote"
 
 
 class Config(_Model):

@@ -2,10 +2,16 @@
 
 It is what the proof-of-concept evaluation is computed from, so it is written only by the
 runner in the parent process, inside transactions, with a versioned schema. It holds no
-field values in clear: values are kept as keyed digests (HMAC-SHA256 with a key stored beside
-the database, readable by its owner only) plus their length and, once reviewed, the number
-of characters a reviewer changed — enough to measure accuracy without keeping My Numbers,
-account numbers or birth dates in a second place.
+field values in clear: values are kept as keyed digests (HMAC-SHA256) plus their length and,
+once reviewed, the number of characters a reviewer changed — enough to measure accuracy and
+to tell a new correction from one imported before, without keeping My Numbers, account
+numbers or birth dates in a second place.
+
+The digest key is *not* kept beside the database (``[paths] digest_key``, by default
+``keys/runlog.key`` in the workspace): a birth date or a postal code has so few possible
+values that anyone holding the key could try them all, so a copy of ``var/`` alone must not
+carry it. Only the writers of digests (the runner, ``rpa corrections import``) need the key;
+readers (the report, ``rpa runs``) open the run log without it.
 """
 
 from __future__ import annotations
@@ -159,6 +165,16 @@ class FileRow:
     final_path: str | None
 
 
+def _move_key(old: Path, new: Path) -> None:
+    """Move the key (across volumes too): written in full at its new place before the old goes."""
+    fd = os.open(new, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(old.read_bytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+    old.unlink()
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance in characters: the characters a reviewer had to change."""
     from rapidfuzz.distance import Levenshtein
@@ -172,22 +188,36 @@ class RunLog(SqliteDb):
     MIGRATIONS = MIGRATIONS
     FOREIGN_KEYS = True
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, key: str | Path | None = None) -> None:
         super().__init__(path)
-        self._key = self._load_key()
+        self.key_path = Path(key) if key is not None else None
+        self._key: bytes | None = None
 
     # -- infrastructure -----------------------------------------------------------------------
     def _load_key(self) -> bytes:
-        """The digest key lives beside the database, created once, owner-readable only."""
-        key_path = self.path.with_suffix(".key")
+        """The digest key: created once (owner-only, its folder too), never beside the database.
+
+        A key left beside the database by an earlier version is moved to ``key_path``.
+        """
+        if self.key_path is None:
+            raise RuntimeError("this run log was opened without its digest key")
+        key_path = self.key_path
         if not key_path.exists():
-            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(secrets.token_bytes(32))
+            key_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            old = self.path.with_suffix(".key")
+            if old.exists():
+                _move_key(old, key_path)
+                log.info("run-log digest key moved out of %s", old.parent)
+            else:
+                fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(secrets.token_bytes(32))
         return key_path.read_bytes()
 
     def digest(self, value: str) -> str:
         """Keyed digest of a field value: equal values compare equal, nothing is readable."""
+        if self._key is None:
+            self._key = self._load_key()
         return hmac.new(self._key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
     # -- runs ---------------------------------------------------------------------------------

@@ -334,7 +334,8 @@ def read_table(path: Path, layouts: Sequence[Layout], kinds: Sequence[str], *,
 
 def write_layout_csv(path: Path, layout: Layout, rows: Iterable[Mapping[str, str]], *,
                      encoding: str | None = None, newline: str = "crlf",
-                     date_fields: Iterable[str] = ()) -> list[EncodingProblem]:
+                     date_fields: Iterable[str] = (), formula_escape: bool = True
+                     ) -> list[EncodingProblem]:
     """Write ``rows`` (field → value) as a CSV of ``layout``: its columns, codes and dates.
 
     The encoding is ``encoding`` or the layout's first; characters it cannot hold are
@@ -346,4 +347,5 @@ def write_layout_csv(path: Path, layout: Layout, rows: Iterable[Mapping[str, str
     out = [[*(layout.write_date(r.get(f, "")) if f in dates else layout.raw(f, r.get(f, ""))
               for f in fields), *extra] for r in rows]
     return write_csv(path, [*layout.columns.values(), *layout.layout.extra_columns], out,
-                     encoding=encoding or layout.layout.encodings[0], newline=newline)
+                     encoding=encoding or layout.layout.encodings[0], newline=newline,
+                     formula_escape=formula_escape)

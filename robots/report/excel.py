@@ -31,7 +31,7 @@ from robots.report.labels import (
     baseline_source,
     period_text,
 )
-from robots.sheets.common import display_width
+from robots.sheets.common import display_width, neutralise_formulas
 
 __all__ = ["write_excel"]
 
@@ -247,6 +247,7 @@ def write_excel(report: Report, path: Path) -> Path:
         fill(_Sheet(ws, widths), report)
     wb.properties.title = "RPA・AI-OCR 実証実験 評価報告"
     wb.properties.creator = f"misato-rpa {__version__}"
+    neutralise_formulas(wb)
     wb.save(path)
     log.info("report workbook written: %s", path)
     return path

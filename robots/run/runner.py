@@ -214,7 +214,7 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
         raise ScenarioLockedError(
             f"scenario {name} is already running (lock {lock.lock_file}); try again later"
         ) from None
-    runlog = RunLog(cfg.resolve(cfg.paths.runlog))
+    runlog = RunLog(cfg.resolve(cfg.paths.runlog), key=cfg.resolve(cfg.paths.digest_key))
     try:
         recovered = _recover(runlog, name, paths, out_root)
         summary = _run_locked(scenario.name, cfg, settings, paths, out_root, runlog,

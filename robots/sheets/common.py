@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
@@ -35,6 +36,7 @@ __all__ = [
     "DATA_ID_HEADERS",
     "DONE_MARK",
     "FORMAT_VERSION",
+    "FORMULA_PREFIXES",
     "LOW_CONFIDENCE",
     "META_SHEET",
     "REVIEW_HEADERS",
@@ -54,6 +56,9 @@ __all__ = [
     "clean_text",
     "display_width",
     "iter_canonical_json",
+    "keep_as_text",
+    "looks_like_formula",
+    "neutralise_formulas",
     "print_setup",
     "sign",
     "styled_cell",
@@ -213,6 +218,49 @@ def sign(secret: bytes, payload: str | Iterable[str]) -> str:
     return mac.hexdigest()
 
 
+#: Leading characters that make a spreadsheet program take a cell (or a CSV field on import)
+#: for a formula: ``=1+2``, ``+A1*2``, ``-2+3``, ``@SUM(...)``, and tab / CR, which some
+#: programs skip before looking (OWASP, "CSV Injection"). A value from outside — an OCR
+#: reading, a file name, a reviewer's entry, another system's export — must never run.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+
+
+def looks_like_formula(text: str) -> bool:
+    """Whether a spreadsheet could run ``text``: it starts like a formula and is no plain number."""
+    return text.startswith(FORMULA_PREFIXES) and not _PLAIN_NUMBER.match(text)
+
+
+def keep_as_text(cell: Cell | WriteOnlyCell) -> Cell | WriteOnlyCell:
+    """Store a string that starts like a formula as text, shown with Excel's quote prefix.
+
+    openpyxl turns any string starting with ``=`` into a formula; Excel and LibreOffice turn
+    ``+``, ``-`` and ``@`` into one when a clerk edits the cell. Data type "s" writes the
+    characters as they are, and the quote prefix keeps them text after an edit.
+    """
+    value = cell.value
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def neutralise_formulas(wb: Workbook) -> int:
+    """Every string cell of a (not write-only) workbook kept as text; returns how many changed.
+
+    Called right before a workbook is saved, so that no way of putting a value into a cell
+    can leave a live formula behind.
+    """
+    n = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+                    keep_as_text(cell)
+                    n += 1
+    return n
+
+
 def display_width(text: str) -> int:
     """Width in half-width character cells: full-width (CJK) characters count as 2."""
     return sum(2 if unicodedata.east_asian_width(c) in "WFA" else 1 for c in text)
@@ -327,4 +375,4 @@ def styled_cell(ws: WriteOnlyWorksheet, value: Any = None, **style: Any) -> Writ
     for name, v in style.items():
         if v is not None:
             setattr(cell, name, v)
-    return cell
+    return keep_as_text(cell)

@@ -50,6 +50,7 @@ from robots.sheets import (
     WorkbookEditedError,
     write_workbook,
 )
+from robots.sheets.common import neutralise_formulas
 from robots.sheets.outputs import ENCODING_REPORT, write_form_csvs
 from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
 
@@ -65,7 +66,8 @@ CONFIRMED_SUFFIX = "_確定"
 #: Reasons that do not stop a corrected value: the reviewer has seen the original (all that
 #: ``variant_kanji`` asks), or the value is odd but may be what the paper says (reported back
 #: as notes). Any other reason, including codes added later, blocks.
-ADVISORY_REASONS = frozenset({"variant_kanji", "not_encodable", "future_date", "implausible_date"})
+ADVISORY_REASONS = frozenset({"variant_kanji", "not_encodable", "future_date", "implausible_date",
+                              "formula_like"})  # outputs keep it as text: the reviewer decides
 _SILENT = frozenset({"variant_kanji"})
 _STATUS_COLUMN = 4  # 状態, after 文書ID, 元ファイル, ページ (excel_common.DATA_ID_HEADERS)
 _REPORT = f"{Path(ENCODING_REPORT).stem}{CONFIRMED_SUFFIX}.csv"
@@ -300,6 +302,7 @@ def _write_confirmed_workbook(path: Path, *, run_id: str, scenario: str,
         for ws in wb.worksheets:
             for r in range(2, ws.max_row + 1):
                 ws.cell(r, _STATUS_COLUMN).value = "確定"
+        neutralise_formulas(wb)  # loading made cells again; a reviewer's "=..." stays text
         wb.save(path)
     finally:
         wb.close()
@@ -398,7 +401,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
     if not db_path.exists():  # RunLog() would create an empty one
         raise _foreign(path, f"there is no run log at {db_path} (wrong --config?)",
                        "処理の記録（実行ログ）が見つかりません。設定ファイルを確認してください。")
-    runlog = RunLog(db_path)
+    runlog = RunLog(db_path, key=cfg.resolve(cfg.paths.digest_key))
     try:
         sha, reviewed, written, run = _open(path, runlog)
         result = ImportResult(reviewed.run_id, path, review_minutes=reviewed.review_minutes)

@@ -4,6 +4,11 @@ Many Japanese core systems still import only CP932 (Windows-31J, not plain Shift
 and ㎝ exist only in CP932). A character that cannot be encoded is written as 〓 (geta, the
 customary mark for a missing glyph) *and* reported with its document and field, so that
 nobody imports a damaged name without knowing.
+
+A value that a spreadsheet would take for a formula (``=HYPERLINK(...)``, ``+A1*2``, ``@SUM``,
+see :func:`robots.sheets.common.looks_like_formula`) is written with a leading ``'`` (the
+OWASP convention), so opening the CSV in Excel shows the text instead of running it. A core
+system that must receive the raw value sets ``[csv] formula_escape = "none"``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from robots.sheets.common import looks_like_formula
 
 __all__ = ["GETA", "EncodingProblem", "write_csv"]
 
@@ -51,9 +58,13 @@ def _can_encode(ch: str, encoding: str) -> bool:
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *,
-              encoding: str = "utf-8-sig", newline: str = "crlf", key_column: int = 0
-              ) -> list[EncodingProblem]:
-    """Write a CSV atomically (temp file, then rename; owner-only) and report lost characters."""
+              encoding: str = "utf-8-sig", newline: str = "crlf", key_column: int = 0,
+              formula_escape: bool = True) -> list[EncodingProblem]:
+    """Write a CSV atomically (temp file, then rename; owner-only) and report lost characters.
+
+    ``formula_escape`` prefixes a value that looks like a formula with ``'``; off only for a
+    target that must receive raw values (and for samples of other systems' exports).
+    """
     problems: list[EncodingProblem] = []
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n" if newline == "crlf" else "\n")
@@ -64,6 +75,8 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], 
             text, bad = _encodable("" if value is None else str(value), encoding)
             if bad:
                 problems.append(EncodingProblem(str(row[key_column]), header[i], bad))
+            if formula_escape and looks_like_formula(text):
+                text = "'" + text
             out.append(text)
         writer.writerow(out)
     data = buf.getvalue().encode(encoding)

@@ -47,7 +47,7 @@ def write_form_csvs(out_dir: Path, templates: Mapping[str, FormTemplate],
                 for r in records if r.form_id == form_id]
         path = out_dir / f"{form_id}{suffix}.csv"
         problems += write_csv(path, csv_header(t), rows, encoding=cfg.encoding,
-                              newline=cfg.newline)
+                              newline=cfg.newline, formula_escape=cfg.formula_escape == "quote")
         written.append(path)
     if problems:
         report = out_dir / ENCODING_REPORT

@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from robots.sheets.common import clean_text, display_width, print_setup
+from robots.sheets.common import clean_text, display_width, neutralise_formulas, print_setup
 
 __all__ = ["Col", "info_rows", "save_workbook", "write_table"]
 
@@ -131,6 +131,7 @@ def save_workbook(wb: Workbook, path: Path, title: str) -> None:
     """Save atomically (a temporary file renamed over the name), readable by its owner only."""
     wb.properties.creator = "misato-rpa"
     wb.properties.title = title
+    neutralise_formulas(wb)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)
     tmp.chmod(0o600)

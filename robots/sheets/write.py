@@ -254,11 +254,11 @@ def _write_meta(wb: Workbook, payload: dict[str, Any], secret: bytes) -> None:
         ("note", "改ざん検出用のシートです。編集しないでください。"),
     ]
     for key, value in rows:
-        ws.append([key, value])
+        ws.append([_styled(ws, key), _styled(ws, value)])
     for _ in range(len(rows) + 1, META_FIRST_CHUNK_ROW):
         ws.append([])
     for chunk in _meta_chunks(iter_canonical_json(payload)):
-        ws.append([chunk])
+        ws.append([_styled(ws, chunk)])  # a chunk may start with "-" or "="
     ws.sheet_state = "veryHidden"
     ws.protection.sheet = True
 

@@ -178,7 +178,8 @@ def write_world(world: VendorWorld, reg: RegisterWorld, out: Path, *, degrade: i
         batches[name] += rows
     for name, rows in batches.items():
         if rows:
-            write_csv(inbox / name, _APP_HEADER, rows, encoding="utf-8-sig")
+            write_csv(inbox / name, _APP_HEADER, rows, encoding="utf-8-sig",
+                      formula_escape=False)  # another system's export, as it writes it
             files.append(inbox / name)
     sus = [{"corporate_number": s.number, "vendor_name": s.name,
             "suspended_from": f"{s.start:%Y/%m/%d}", "suspended_to": f"{s.end:%Y/%m/%d}",

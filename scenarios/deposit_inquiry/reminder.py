@@ -48,7 +48,8 @@ def write_reminder_csv(path: Path, rec: Reconciliation, cfg: CsvConfig) -> list[
     """The reminder list as CSV in the configured encoding (〓 and a report for lost chars)."""
     return write_csv(path, [c.header for c in REMINDER_COLUMNS],
                      [_row(f) for f in overdue(rec)], encoding=cfg.encoding,
-                     newline=cfg.newline, key_column=2)
+                     newline=cfg.newline, key_column=2,
+                     formula_escape=cfg.formula_escape == "quote")
 
 
 def write_reminder_sheet(ws: Worksheet, rec: Reconciliation, today: date) -> int:

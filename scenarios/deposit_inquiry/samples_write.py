@@ -125,8 +125,8 @@ def _write_ledger(folder: Path, inquiries: list[SInquiry]) -> list[Path]:
         xl.append([q.number, q.purpose, name, kana, q.birth, q.address, q.bank.bank_code,
                    q.ledger_branch, q.sent, q.deadline])
     paths = [folder / "ledger.csv", folder / "ledger_cp932.csv", folder / "ledger.xlsx"]
-    write_csv(paths[0], LEDGER_HEADER, utf8, encoding="utf-8-sig")
-    write_csv(paths[1], LEDGER_HEADER, cp, encoding="cp932")
+    write_csv(paths[0], LEDGER_HEADER, utf8, encoding="utf-8-sig", formula_escape=False)
+    write_csv(paths[1], LEDGER_HEADER, cp, encoding="cp932", formula_escape=False)
     wb = Workbook()
     ws = wb.active
     ws.title = "照会台帳"
@@ -217,7 +217,7 @@ def write_world(world: World, out: Path, *, degrade: int = 1) -> list[Path]:
                 for line, r in enumerate(batch, start=2):
                     r.file, r.locator = name, f"{line}行目"
                 write_csv(inbox / name, header, [_ROWS[channel](r, rng) for r in batch],
-                          encoding=encoding)
+                          encoding=encoding, formula_escape=False)  # as the bank writes it
                 files.append(inbox / name)
     truth = {
         "seed": world.seed, "today": world.today.isoformat(),
