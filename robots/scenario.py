@@ -81,6 +81,10 @@ class RunContext:
     #: ``(code, message)`` events ``finish`` wants recorded with the run (counts and ids,
     #: never personal data): the runner writes them in the run log's commit transaction.
     events: list[tuple[str, str]] = field(default_factory=list, compare=False)
+    #: Named counts of the scenario's own work in this run (replies linked without a person,
+    #: proposals a clerk confirmed, findings judged 妥当 / 誤検知, ...): ``finish`` sets them,
+    #: the runner stores them with the run, the evaluation report judges the scenario on them.
+    counts: dict[str, int] = field(default_factory=dict, compare=False)
 
 
 @dataclass

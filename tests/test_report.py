@@ -281,6 +281,19 @@ def test_migration_is_named_and_applied(tmp_path: Path) -> None:
         runlog.close()
 
 
+def test_work_counts_are_kept_per_run(tmp_path: Path) -> None:
+    runlog = RunLog(tmp_path / "r.sqlite")
+    try:
+        runlog.start_run("r1", "deposit_inquiry", trigger="manual", jobs=1, version="t")
+        with runlog.atomic():
+            runlog.add_counts("r1", {"replies": 7, "replies_linked_automatically": 5})
+            runlog.add_counts("r1", {"replies": 8})  # counted again: replaced, not added
+        assert runlog.work_counts("r1") == {"replies": 8, "replies_linked_automatically": 5}
+        assert runlog.work_counts("r2") == {}
+    finally:
+        runlog.close()
+
+
 def test_evaluation_config_is_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"evaluation\.thresholds\.min_field_acuracy"):
         write_config(tmp_path, "\n[evaluation.thresholds]\nmin_field_acuracy = 0.9\n")

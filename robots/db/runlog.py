@@ -24,7 +24,7 @@ import os
 import secrets
 import socket
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,6 +149,17 @@ MIGRATIONS: list[tuple[str, str]] = [
     CREATE INDEX baselines_form ON baselines(form_id);
     ALTER TABLE imports ADD COLUMN simulated INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX IF NOT EXISTS events_code ON events(code, at)
+    """),
+    # What a scenario's own work came to in a run, as named counts (``RunContext.counts``):
+    # replies linked without a person, proposals a clerk confirmed, findings judged 妥当 or
+    # 誤検知, ... — the evaluation judges each scenario on them, not on OCR alone.
+    ("0003_work_counts", """
+    CREATE TABLE work_counts (
+        run_id TEXT NOT NULL REFERENCES runs(run_id),
+        measure TEXT NOT NULL,              -- e.g. replies_linked_automatically
+        value INTEGER NOT NULL,
+        PRIMARY KEY (run_id, measure)
+    )
     """),
 ]
 
@@ -311,6 +322,18 @@ class RunLog(SqliteDb):
         self.db.execute(
             "INSERT INTO events (run_id, doc_id, at, level, code, message) "
             "VALUES (?, ?, ?, ?, ?, ?)", (run_id, doc_id, utcnow(), level, code, message))
+
+    def add_counts(self, run_id: str, counts: Mapping[str, int]) -> None:
+        """The run's work counts (see ``RunContext.counts``); a measure counted again replaces."""
+        self.db.executemany(
+            "INSERT INTO work_counts (run_id, measure, value) VALUES (?, ?, ?) "
+            "ON CONFLICT(run_id, measure) DO UPDATE SET value = excluded.value",
+            [(run_id, k, int(v)) for k, v in counts.items()])
+
+    def work_counts(self, run_id: str) -> dict[str, int]:
+        return {r["measure"]: r["value"] for r in self.db.execute(
+            "SELECT measure, value FROM work_counts WHERE run_id = ? ORDER BY measure",
+            (run_id,))}
 
     def files(self, run_id: str) -> list[sqlite3.Row]:
         return list(self.db.execute("SELECT * FROM files WHERE run_id = ? ORDER BY file_id",

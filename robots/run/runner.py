@@ -32,7 +32,7 @@ import shutil
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -303,7 +303,7 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
         now = datetime.now()
         finals = final_paths(results, paths, now)
         exit_code = _commit(runlog, run_id, results, finals, len(later), len(put_back),
-                            ctx.events)
+                            ctx.events, ctx.counts)
     except (OSError, sqlite3.OperationalError) as exc:
         back = roll_back(runlog, run_id, paths, partial, exc)
         why = getattr(exc, "strerror", None) or str(exc)
@@ -333,7 +333,8 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
 
 def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             finals: dict[int, Path], later: int, put_back: int,
-            events: Sequence[tuple[str, str]] = ()) -> ExitCode:
+            events: Sequence[tuple[str, str]] = (), counts: Mapping[str, int] | None = None
+            ) -> ExitCode:
     """Step 4: one transaction records every file, document and field, and the run's end."""
     counts = Counter(r.outcome.value for r in results)
     good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
@@ -360,6 +361,8 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
                              f"{r.item.name}: {r.detail or r.outcome.value}", level="warning")
         for code, message in events:  # what the scenario's finish asked to record
             runlog.event(run_id, code, message)
+        if counts:
+            runlog.add_counts(run_id, counts)
         summary = {"files": dict(counts), "documents": docs, "documents_needing_review": review,
                    "left_for_later": later}
         if put_back:
