@@ -23,7 +23,8 @@ Fault injection
 ---------------
 A tape entry may hold a fault instead of a text: :data:`RAISE` makes ``recognize`` raise (a
 bug inside ``Scenario.process``), :data:`CRASH` ends the worker process with ``os._exit`` (a
-native crash inside an OCR library). :data:`CRASH` refuses to kill a process that is not a
+native crash inside an OCR library), :data:`HANG` sleeps for an hour (an engine that never
+returns). :data:`CRASH` and :data:`HANG` refuse to kill a process that is not a
 multiprocessing child, so a mistake cannot take the test run down. :data:`RAISE_VALUE` raises
 an exception whose message quotes the crop's printed text, the way ``int("1234567x")`` does:
 the runtime must not copy such a message into logs, notes or the run log.
@@ -45,6 +46,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -82,6 +84,7 @@ TAPE_ENV = "MISATO_RPA_TEST_TAPE"
 RAISE = "\x00raise"
 RAISE_VALUE = "\x00raise-value:"
 CRASH = "\x00crash"
+HANG = "\x00hang"
 REPLAY_CONFIDENCE = 0.99
 
 
@@ -133,6 +136,10 @@ class ReplayEngine:
             if multiprocessing.parent_process() is None:
                 raise RuntimeError("refusing to os._exit the test process itself")
             os._exit(70)
+        if text == HANG:  # an engine caught in an endless loop
+            if multiprocessing.parent_process() is None:
+                raise RuntimeError("refusing to hang the test process itself")
+            time.sleep(3600)
         return EngineReading(self.name, text, REPLAY_CONFIDENCE)
 
 
@@ -223,8 +230,11 @@ def record_tape(scans: Iterable[Path], tape: Path, *,
 
 
 def write_config(root: Path, *, settle_seconds: float = 0.0, engines: tuple[str, ...] | None = None,
-                 extra: str = "") -> Path:
-    """A config.toml whose every folder is inside ``root``; returns its path."""
+                 extra: str = "", run: str = "") -> Path:
+    """A config.toml whose every folder is inside ``root``; returns its path.
+
+    ``run`` adds lines to its ``[run]`` table (``extra`` goes at the end of the file).
+    """
     root.mkdir(parents=True, exist_ok=True)
     lines = [
         "[paths]",
@@ -238,6 +248,7 @@ def write_config(root: Path, *, settle_seconds: float = 0.0, engines: tuple[str,
         f"settle_seconds = {settle_seconds}",
         "[run]",
         "jobs = 1",
+        *([run] if run else []),
     ]
     if engines is not None:
         lines += ["[ocr]", "engines = [" + ", ".join(f'"{e}"' for e in engines) + "]"]

@@ -32,7 +32,7 @@ SIZE_REASON = "Size:"
 # lower floors (and itself). Rooms on one floor are independent of each other.
 ROBOTS_FLOORS: dict[str, int] = {
     "robots": 0, "errors": 0,  # robots/__init__.py (the version) and the exit codes
-    "records": 1, "registry": 1,
+    "records": 1, "registry": 1, "tempdirs": 1,
     "config": 2, "db": 2,
     "scenario": 3, "sheets": 3,
     "kit": 4, "run": 4,

@@ -8,9 +8,11 @@ the runtime's own doing. Faults are tape entries: an engine that raises (a bug i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 from fakes import (
     CRASH,
+    HANG,
     RAISE,
     FrozenClock,
     ReplayEngine,
@@ -48,16 +51,17 @@ DAY = "2026-11-26"
 
 @pytest.fixture(scope="module")
 def scans(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """Six clean scans (two per form) on a tape; one replays a raise, one a crash."""
+    """Nine scans (three per form) on a tape; one replays a raise, one a crash, one a hang."""
     gen = tmp_path_factory.mktemp("scans")
     lib = forms_library()
     paths = [p for fid in FORMS
-             for p in generate(lib.get(fid), count=2, seed=7, out_dir=gen, degrade=0)]
+             for p in generate(lib.get(fid), count=3, seed=7, out_dir=gen, degrade=0)]
     with pytest.MonkeyPatch.context() as mp:
         install_fake_engine(mp, tmp_path_factory.mktemp("entry-point"), gen / "tape.json")
         record_tape(paths, gen / "tape.json", faults={
             "bid_qualification-s7-0001.png": RAISE,
             "deposit_reply-s7-0001.png": CRASH,
+            "juminhyo_request-s7-0002.png": HANG,
         })
         yield {p.name: p for p in paths}
     uninstall_fake_engine()
@@ -67,6 +71,7 @@ GOOD = ("juminhyo_request-s7-0000.png", "bid_qualification-s7-0000.png",
         "deposit_reply-s7-0000.png", "juminhyo_request-s7-0001.png")
 RAISES = "bid_qualification-s7-0001.png"
 CRASHES = "deposit_reply-s7-0001.png"
+HANGS = "juminhyo_request-s7-0002.png"
 
 
 @pytest.fixture
@@ -76,8 +81,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
     return c
 
 
-def _workspace(root: Path, scans: dict[str, Path], names: tuple[str, ...]) -> Path:
-    cfg = write_config(root, engines=("replay",))
+def _workspace(root: Path, scans: dict[str, Path], names: tuple[str, ...],
+               run: str = "") -> Path:
+    cfg = write_config(root, engines=("replay",), run=run)
     inbox = root / "inbox" / "intake"
     inbox.mkdir(parents=True)
     for n in names:
@@ -192,6 +198,66 @@ def test_item_that_raises_in_a_worker_process(scans: dict[str, Path], tmp_path: 
     assert count_files(tmp_path)["failed"] == [RAISES]
 
 
+# -- a worker that hangs, a worker killed from outside ------------------------------------------
+
+def test_a_file_that_hangs_its_worker_is_stopped_and_quarantined(
+        scans: dict[str, Path], tmp_path: Path) -> None:
+    """An endless loop in an OCR library must not hold the run (nor every later night)."""
+    names = (GOOD[0], HANGS, GOOD[1])
+    cfg = load_config(_workspace(tmp_path, scans, names, run="item_timeout_seconds = 10"))
+    s = run_scenario("intake", cfg, jobs=2)
+    assert s.counts == {"ok": 2, "rejected": 1}, s.counts
+    assert count_files(tmp_path)["failed"] == [HANGS]
+    note = next((tmp_path / "failed" / "intake").rglob(f"{HANGS}.reason.txt"))
+    assert "時間がかかりすぎた" in note.read_text(encoding="utf-8-sig")
+    assert _workers_left() == []
+
+
+def _workers_left() -> list[int]:
+    """Worker processes of this test process still alive (there must be none after a run)."""
+    import psutil
+
+    return [p.pid for p in psutil.Process().children(recursive=True)
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+            and any("spawn_main" in part for part in p.cmdline())]
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.5, 3.0])
+def test_a_worker_killed_from_outside_never_hangs_the_run(
+        scans: dict[str, Path], tmp_path: Path, delay: float) -> None:
+    """``kill -9`` of a worker (the OOM killer does that) at some moment of the run."""
+    import threading
+
+    import psutil
+
+    names = tuple(n for n in scans if n not in (RAISES, CRASHES, HANGS))
+    cfg = load_config(_workspace(tmp_path, scans, names))
+    done: list[object] = []
+    t = threading.Thread(target=lambda: done.append(run_scenario("intake", cfg, jobs=2)),
+                         daemon=True)
+    t.start()
+    deadline = time.monotonic() + 60
+    killed = None
+    while killed is None and time.monotonic() < deadline and t.is_alive():
+        workers = _workers_left()
+        if workers:
+            time.sleep(delay)
+            for pid in workers[:1]:
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(pid).kill()
+                    killed = pid
+        time.sleep(0.05)
+    t.join(timeout=120)
+    assert not t.is_alive(), "the run did not end after a worker was killed"
+    (s,) = done
+    files = count_files(tmp_path)
+    assert killed is not None
+    # the item of the killed worker ran again alone: innocent, it was read like the others
+    assert s.counts == {"ok": len(names)}, s.counts  # type: ignore[attr-defined]
+    assert files["done"] == sorted(names) and files["processing"] == []
+    assert _workers_left() == []
+
+
 # -- a worker process dies --------------------------------------------------------------------
 
 def test_worker_that_dies_costs_only_its_item(scans: dict[str, Path], tmp_path: Path,
@@ -208,7 +274,7 @@ def test_worker_that_dies_costs_only_its_item(scans: dict[str, Path], tmp_path: 
     assert files["done"] == sorted(GOOD)
     assert sorted(files["done"] + files["failed"]) == before
     note = (tmp_path / "failed" / "intake").rglob(f"{CRASHES}.reason.txt")
-    assert "BrokenProcessPool" in next(note).read_text(encoding="utf-8-sig")
+    assert "worker process died" in next(note).read_text(encoding="utf-8-sig")
     assert any("worker process died" in r.getMessage() for r in caplog.records)
     assert s.documents == 4
 

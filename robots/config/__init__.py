@@ -127,6 +127,15 @@ class RunConfig(_Model):
     """How a run uses the machine."""
 
     jobs: int = Field(default=0, ge=0, description="worker processes; 0 = one per core")
+    isolate: bool = Field(
+        default=True,
+        description="read files in worker processes (also with jobs = 1), so that a file that "
+                    "crashes, exhausts the memory of or hangs its worker costs only itself; "
+                    "false = in this process (debugging, fast tests)")
+    item_timeout_seconds: float = Field(
+        default=900.0, gt=0,
+        description="a file still being read after this long has its worker stopped; it is "
+                    "tried again alone, then quarantined as too slow")
     dask_scheduler: str | None = Field(
         default=None,
         description="address of a Dask scheduler (tcp://10.0.0.5:8786, tls://...); when set, "

@@ -52,10 +52,12 @@ from robots.run.inbox import (
     recover_processing,
     write_reason,
 )
+from robots.run.pool import stale_workers
 from robots.run.shutdown import step, stop_requested
 from robots.run.spool import CropSpool
 from robots.run.steps import check_writable, duplicate_result, final_paths, roll_back, twin_result
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
+from robots.tempdirs import private_tempdir
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 
@@ -148,9 +150,10 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
         run_id = partial.name.removesuffix(".partial")
         run = runlog.run(run_id)
         final = partial.with_name(run_id)
-        if run is not None and run["status"] == "completed" and not final.exists():
+        if (run is not None and run["status"] == "completed" and not final.exists()
+                and any(partial.iterdir())):
             partial.rename(final)
-        else:
+        else:  # an unfinished run's, or a finished run's with nothing in it
             shutil.rmtree(partial)
     for folder in sorted(p for p in paths.processing.iterdir() if p.is_dir()):
         run_id = folder.name
@@ -215,11 +218,18 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
             f"scenario {name} is already running (lock {lock.lock_file}); try again later"
         ) from None
     runlog = RunLog(cfg.resolve(cfg.paths.runlog), key=cfg.resolve(cfg.paths.digest_key))
+    pid_dir = lock_dir / f".{name}.workers"
     try:
+        stale = stale_workers([pid_dir])
+        if stale:  # workers die with their run; one that did not is stopped and reported
+            log.warning("workers of an earlier run were still alive and were stopped: %s",
+                        ", ".join(stale))
+            runlog.event(None, "stale_workers", f"scenario={name}: stopped {', '.join(stale)}",
+                         level="warning")
         recovered = _recover(runlog, name, paths, out_root)
         summary = _run_locked(scenario.name, cfg, settings, paths, out_root, runlog,
                               trigger=trigger, jobs=jobs or cfg.jobs, today=today or date.today(),
-                              progress=progress)
+                              progress=progress, pid_dir=pid_dir)
         summary.recovered = recovered
         summary.seconds = time.perf_counter() - t0
         return summary
@@ -230,12 +240,27 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
 
 def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out_root: Path,
                 runlog: RunLog, *, trigger: str, jobs: int, today: date,
-                progress: Callable[[int, int], None] | None) -> RunSummary:
-    scenario = get_scenario(name)
+                progress: Callable[[int, int], None] | None, pid_dir: Path) -> RunSummary:
     run_id = new_run_id()
+    partial = out_root / f"{run_id}.partial"
+    # everything temporary of this run (openpyxl's sheets, workers' results) stays in the
+    # run's partial folder: owner-only, and deleted with it if the run is killed
+    with private_tempdir(partial / ".tmp"):
+        return _run_steps(name, cfg, settings, paths, out_root, runlog, run_id, partial,
+                          trigger=trigger, jobs=jobs, today=today, progress=progress,
+                          pid_dir=pid_dir)
+
+
+def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_root: Path,
+               runlog: RunLog, run_id: str, partial: Path, *, trigger: str, jobs: int,
+               today: date, progress: Callable[[int, int], None] | None,
+               pid_dir: Path) -> RunSummary:
+    scenario = get_scenario(name)
     ready, later = list_inbox(paths.inbox, settle_seconds=cfg.inbox.settle_seconds)
     jobs = max(1, min(jobs, len(ready) or 1))
-    executor = make_executor(jobs, cfg.run.dask_scheduler)
+    executor = make_executor(jobs, cfg.run.dask_scheduler, isolate=cfg.run.isolate,
+                             folder=partial / ".work", pid_dir=pid_dir,
+                             item_timeout=cfg.run.item_timeout_seconds)
     if ready:  # an unreachable Dask cluster stops the run here, before any file is claimed
         executor.connect()
     secret = runlog.start_run(run_id, name, trigger=trigger, jobs=jobs, version=__version__,
@@ -274,7 +299,6 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
                      out_dir=out_root / run_id, today=today,
                      forms_dirs=tuple(forms_dirs(cfg)), secret=secret)
     total = len(items)
-    partial = out_root / f"{run_id}.partial"
     spool = CropSpool(partial / ".crops")  # keeps the main process's memory flat
     for n, result in enumerate(executor.run(name, ctx, items), start=1):
         results.append(spool.take(result))
@@ -299,6 +323,8 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
         outputs = (scenario.finish(good, ctx, partial)
                    if good or scenario.finish_without_items else [])
         spool.remove()
+        for private in (".work", ".tmp"):  # results and temporary files: in the outputs now
+            shutil.rmtree(partial / private, ignore_errors=True)
         step("outputs written")
         now = datetime.now()
         finals = final_paths(results, paths, now)
@@ -312,10 +338,14 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
             f"Nothing was recorded; the {back} file(s) it had taken are back in {paths.inbox}. "
             "Free some space or fix the folder's permissions, then run again") from None
     step("committed")
-    out_dir = out_root / run_id
-    partial.rename(out_dir)
+    out_dir: Path | None = out_root / run_id
+    if outputs:
+        partial.rename(out_dir)
+        outputs = [out_dir / p.relative_to(partial) for p in outputs]
+    else:  # nothing came out of this run: no empty folder for staff to open
+        shutil.rmtree(partial, ignore_errors=True)
+        out_dir = None
     step("renamed")
-    outputs = [out_dir / p.relative_to(partial) for p in outputs]
     try:
         _put_away(results, finals, paths.processing / run_id, run_id, now, runlog)
     except OSError as exc:
