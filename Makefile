@@ -64,6 +64,9 @@ samples: $(STAMP)
 	$(BIN)/rpa samples generate --form deposit_reply --count 1 --seed 16 --degrade 2 --format pdf --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form koza_furikae --count 1 --seed 17 --degrade 1 --format tiff --out samples/inbox/intake
 	head -c 3000 samples/inbox/intake/juminhyo_request-s11-0000.pdf > samples/inbox/intake/broken_scan.pdf
+	# damaged, not merely cut short: it ends like a complete PDF, so it is quarantined at once
+	# (a file that looks cut short waits [inbox] incomplete_max_age_seconds for the rest)
+	printf '\n%%%%EOF\n' >> samples/inbox/intake/broken_scan.pdf
 	rm -rf samples/inbox/deposit_inquiry samples/data/deposit_inquiry
 	$(BIN)/rpa samples scenario deposit_inquiry --count 30 --seed 26 --out samples
 	rm -rf samples/inbox/contracts samples/data/contracts

@@ -85,6 +85,12 @@ class TooLargeInputError(InputError):
     )
 
 
+class TooManyPagesError(InputError):
+    """A file holds more pages than allowed (``[inbox] max_pages_per_file``): refused unread."""
+
+    reason_ja = "ページ数が上限を超えています。ファイルを分けてスキャンし直してください。"
+
+
 class RegistrationError(OcrError):
     """A page could not be matched to any form template with enough confidence."""
 

@@ -20,7 +20,7 @@ from ocr.fields import FieldReader, ReadOptions
 from ocr.preprocess import to_gray
 from ocr.render import blank_image
 from ocr.results import DocumentResult, PageResult
-from ocr.sources import PageImage, iter_pages
+from ocr.sources import DEFAULT_MAX_PIXELS, PageImage, iter_pages
 from ocr.templates import FormTemplate, TemplateLibrary
 
 __all__ = ["DEFAULT_ENGINES", "PipelineOptions", "Reader", "make_engines", "read_document"]
@@ -39,6 +39,8 @@ class PipelineOptions:
     tesseract_model: str = "fast"
     read: ReadOptions = field(default_factory=ReadOptions)
     form: str | None = None  # read every page as this form instead of identifying it
+    max_pixels: int = DEFAULT_MAX_PIXELS  # per page, decoded and as declared (see ocr.sources)
+    max_pages: int = 0  # per file; 0 = no limit
 
 
 def make_engines(names: Iterable[str], *, tesseract_model: str = "fast") -> list[Engine]:
@@ -72,7 +74,8 @@ class Reader:
         path = Path(path)
         doc = DocumentResult(file=str(path))
         t0 = time.perf_counter()
-        for page in iter_pages(path):
+        for page in iter_pages(path, max_pixels=self.options.max_pixels,
+                               max_pages=self.options.max_pages):
             load_ms = (time.perf_counter() - t0) * 1000
             result = self.read_page(page)
             result.timings_ms["load"] = round(load_ms, 1)

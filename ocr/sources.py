@@ -33,9 +33,16 @@ from pathlib import Path
 from ocr._page import PageImage, TextItem
 from ocr._pdfpages import iter_pdf, open_pdf
 from ocr._raster import count_raster, iter_raster
-from ocr.errors import EmptyInputError, UnreadableInputError, UnsupportedInputError
+from ocr.errors import (
+    EmptyInputError,
+    TooLargeInputError,
+    TooManyPagesError,
+    UnreadableInputError,
+    UnsupportedInputError,
+)
 
 __all__ = [
+    "ANALYSIS_DPI",
     "DEFAULT_MAX_PIXELS",
     "PageImage",
     "TextItem",
@@ -48,6 +55,10 @@ __all__ = [
 #: Per-page pixel limit: A3 at 600 dpi is ~70 MP, so 120 MP leaves room without letting a
 #: malicious header make us allocate gigabytes.
 DEFAULT_MAX_PIXELS = 120_000_000
+#: The resolution a page is brought to for registration and reading (``ocr.render.FRAME_DPI``):
+#: a page's *declared* size at this resolution is what it will cost, whatever its pixels.
+ANALYSIS_DPI = 300
+_MM_PER_INCH = 25.4
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -89,25 +100,54 @@ def sniff_kind(path: str | Path) -> str:
     )
 
 
-def iter_pages(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Iterator[PageImage]:
+def iter_pages(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               max_pages: int = 0) -> Iterator[PageImage]:
     """Yield the pages of ``path`` one at a time, so a 200-page TIFF is never all in memory.
 
-    The file is checked eagerly (type, emptiness, encryption, page count), so those errors are
-    raised by this call itself; a page that turns out to be corrupt or too large raises when
-    it is reached, after the pages before it were yielded.
+    The file is checked eagerly (type, emptiness, encryption, page count against
+    ``max_pages``; 0 = no limit), so those errors are raised by this call itself; a page that
+    turns out to be corrupt or too large raises when it is reached, after the pages before it
+    were yielded. "Too large" is judged on pixels decoded *and* on the page's declared size
+    at :data:`ANALYSIS_DPI`: a 14,400-point PDF page with a tiny image decodes to nothing,
+    but registration would scale it to gigabytes.
     """
     path = Path(path)
     kind = sniff_kind(path)
     if kind == "pdf":
         reader = open_pdf(path)
-        return iter_pdf(path, reader, max_pixels)
-    count_raster(path, kind)
-    return iter_raster(path, kind, max_pixels)
+        _check_count(path, len(reader.pages), max_pages)
+        return _sized(path, iter_pdf(path, reader, max_pixels), max_pixels)
+    _check_count(path, count_raster(path, kind), max_pages)
+    return _sized(path, iter_raster(path, kind, max_pixels), max_pixels)
 
 
-def load_pages(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[PageImage]:
+def _check_count(path: Path, n: int, max_pages: int) -> None:
+    if max_pages and n > max_pages:
+        raise TooManyPagesError(
+            f"{path.name}: {n} pages > {max_pages} (max_pages_per_file)",
+            reason_ja=(f"ページ数が上限を超えています（{n}ページ、上限は{max_pages}ページ）。"
+                       "ファイルを分けてスキャンし、受付フォルダに入れ直してください。"))
+
+
+def _sized(path: Path, pages: Iterator[PageImage], max_pixels: int) -> Iterator[PageImage]:
+    for page in pages:
+        w_mm, h_mm = page.page_size_mm
+        px = (w_mm / _MM_PER_INCH * ANALYSIS_DPI) * (h_mm / _MM_PER_INCH * ANALYSIS_DPI)
+        if page.image is not None and px > max_pixels:
+            mp, limit = px / 1e6, max_pixels / 1e6
+            raise TooLargeInputError(
+                f"{path.name}: page {page.index} declares {w_mm:.0f} x {h_mm:.0f} mm "
+                f"({mp:.0f} MP at {ANALYSIS_DPI} dpi > {limit:.0f} MP)",
+                reason_ja=(f"{page.index}ページ目の用紙サイズが大きすぎます（{w_mm:.0f}×"
+                           f"{h_mm:.0f}mm、約{mp:.0f}メガピクセル、上限は{limit:.0f}メガピクセル）。"
+                           "A4またはA3の用紙としてスキャンし直してください。"))
+        yield page
+
+
+def load_pages(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               max_pages: int = 0) -> list[PageImage]:
     """All pages of ``path`` as a list (see :func:`iter_pages`)."""
-    return list(iter_pages(path, max_pixels=max_pixels))
+    return list(iter_pages(path, max_pixels=max_pixels, max_pages=max_pages))
 
 
 def count_pages(path: str | Path) -> int:

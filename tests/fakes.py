@@ -257,6 +257,19 @@ def write_config(root: Path, *, settle_seconds: float = 0.0, engines: tuple[str,
     return path
 
 
+def backdate(*paths: Path, seconds: float = 7200.0) -> None:
+    """Make files look dropped ``seconds`` ago: a file that looks cut short is taken only then.
+
+    A scan whose structure says it was cut short (no %%EOF, an incomplete zip) waits in the
+    inbox for the rest of its copy, up to ``[inbox] incomplete_max_age_seconds`` (an hour).
+    """
+    import time as _time
+
+    then = _time.time() - seconds
+    for p in paths:
+        os.utime(p, (then, then))
+
+
 def count_files(root: Path, scenario: str = "intake") -> dict[str, list[str]]:
     """Input files (not reason notes) in inbox/, processing/, done/ and failed/."""
     out: dict[str, list[str]] = {}

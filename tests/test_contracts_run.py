@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fakes import count_files, run_cli, write_config
+from fakes import backdate, count_files, run_cli, write_config
 
 import robots.run.runner
 from robots.config import load_config
@@ -197,6 +197,7 @@ def test_files_of_no_known_layout_are_quarantined(sample: Path, tmp_path: Path) 
     inbox = tmp_path / "inbox" / SCENARIO
     (inbox / "odd.csv").write_text("番号,名前,金額\n1,x,2\n", encoding="utf-8")
     (inbox / "memo.docx").write_bytes(b"PK\x03\x04")
+    backdate(inbox / "memo.docx")  # a zip cut short: taken once it has waited long enough
     s = _run(cfg)
     assert s.counts == {"ok": 1, "rejected": 2}
     note = next((tmp_path / "failed" / SCENARIO).rglob("odd.csv.reason.txt"))

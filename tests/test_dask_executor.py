@@ -33,6 +33,7 @@ from distributed import Client, LocalCluster
 from fakes import (
     CRASH,
     RAISE,
+    backdate,
     count_files,
     forms_library,
     install_fake_engine,
@@ -92,6 +93,7 @@ def _workspace(root: Path, files: dict[str, bytes], scheduler: str | None,
     inbox.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         (inbox / name).write_bytes(data)
+    backdate(*inbox.iterdir())  # dropped a while ago: the PDF cut in half is taken now
     return cfg
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fakes import count_files, run_cli, write_config
+from fakes import backdate, count_files, run_cli, write_config
 
 import robots.run.runner
 from robots.config import load_config
@@ -232,6 +232,7 @@ def test_unknown_layout_is_quarantined_naming_the_expected_ones(sample: Path,
     (tmp_path / "inbox" / SCENARIO / "odd.csv").write_text("番号,名前,金額\n1,x,2\n",
                                                            encoding="utf-8")
     (tmp_path / "inbox" / SCENARIO / "memo.docx").write_bytes(b"PK\x03\x04")
+    backdate(tmp_path / "inbox" / SCENARIO / "memo.docx")  # cut short: taken after waiting
     s = _run(cfg)
     assert s.counts == {"ok": 1, "rejected": 2} or s.counts == {"needs_review": 1, "rejected": 2}
     note = next((tmp_path / "failed" / SCENARIO).rglob("odd.csv.reason.txt"))

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes import install_fake_engine, uninstall_fake_engine
+from fakes import backdate, install_fake_engine, uninstall_fake_engine
 from fuzz_kit import bad_files, fuzz_name, write_all
 from service_kit import Pool, check_invariants, make_pool, service_config, subprocess_env, tag_png
 
@@ -64,6 +64,7 @@ def run_fuzz(root: Path, pool: Pool, *, bad: int, good: int, seed: int, jobs: in
         ext = rng.choice([".png", ".png", ".PNG", ".pdf", ".jpg"])
         goods.append((fuzz_name(rng, 5000 + i, ext), data, "good"))
     write_all(inbox, [*bads, *goods])
+    backdate(*inbox.iterdir())  # the night's batch: dropped during the day, cut short or not
     report = root / "report.json"
     proc = subprocess.run(
         [sys.executable, "-c", _WRAPPER, str(report), "--config", str(cfg), "run", "intake",

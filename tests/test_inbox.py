@@ -27,7 +27,7 @@ from robots.run.inbox import (
 NOW = 1_800_000_000.0  # a frozen clock for list_inbox (2027-01-15)
 
 
-def _drop(folder: Path, name: str, data: bytes = b"%PDF-1.4 scan", *, age: float = 60.0,
+def _drop(folder: Path, name: str, data: bytes = b"%PDF-1.4 scan\n%%EOF\n", *, age: float = 60.0,
           now: float = NOW) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     p = folder / name
@@ -51,7 +51,7 @@ def test_fresh_file_is_left_for_later(tmp_path: Path) -> None:
     assert [p.name for p in ready] == ["old.pdf"]
     assert [p.name for p in later] == ["new.pdf"]
     # untouched: still there with its bytes
-    assert (tmp_path / "new.pdf").read_bytes() == b"%PDF-1.4 scan"
+    assert (tmp_path / "new.pdf").read_bytes() == b"%PDF-1.4 scan\n%%EOF\n"
 
 
 def test_file_from_the_future_is_left_for_later(tmp_path: Path) -> None:
@@ -124,9 +124,18 @@ def test_hidden_files_and_folders_are_ignored(tmp_path: Path) -> None:
     assert later == []
 
 
+def test_a_file_cut_short_waits_until_it_is_old(tmp_path: Path) -> None:
+    """A paused copy looks settled; its missing end says it is not. Only age lets it through."""
+    _drop(tmp_path, "paused.pdf", b"%PDF-1.4 first half", age=60)
+    _drop(tmp_path, "forgotten.pdf", b"%PDF-1.4 first half", age=7200)
+    ready, later = list_inbox(tmp_path, settle_seconds=5, now=NOW)
+    assert [p.name for p in ready] == ["forgotten.pdf"]  # quarantined by the reader
+    assert [p.name for p in later] == ["paused.pdf"]
+
+
 def test_unexpected_extension_is_returned_ready(tmp_path: Path) -> None:
     """Quarantined by the runner with a reason, never skipped silently."""
-    _drop(tmp_path, "notes.docx", b"PK\x03\x04 a word file")
+    _drop(tmp_path, "notes.docx", b"PK\x03\x04 a word file, then its directory PK\x05\x06")
     _drop(tmp_path, "README")
     ready, later = list_inbox(tmp_path, settle_seconds=0, now=NOW)
     assert sorted(p.name for p in ready) == ["README", "notes.docx"]

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 import openpyxl
 import pytest
-from fakes import count_files, forms_library, page_truths, run_cli, write_config
+from fakes import backdate, count_files, forms_library, page_truths, run_cli, write_config
 
 from ocr.results import FieldResult
 from robots.config import forms_dirs, load_config
@@ -312,7 +312,8 @@ def test_bad_files_are_quarantined_and_the_run_goes_on(
     cfg = write_config(tmp_path)
     good = {"good.png": scans.singles["juminhyo_request"],
             "good2.jpg": scans.singles["bid_qualification"]}
-    _fill(tmp_path, {**good, **bad})
+    inbox = _fill(tmp_path, {**good, **bad})
+    backdate(*(inbox / n for n in bad))  # dropped an hour ago: a file cut short is taken now
     before = count_files(tmp_path)
     code = run_cli(["--config", str(cfg), "run", "intake", "--jobs", "1"])
     assert code == ExitCode.NEEDS_ATTENTION

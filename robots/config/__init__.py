@@ -120,7 +120,14 @@ class InboxConfig(_Model):
 
     # A file is taken only when its size and mtime have not changed for this long.
     settle_seconds: float = Field(default=5.0, ge=0)
+    # A file whose structure says it was cut short (no %%EOF, no IEND, ...) waits this long
+    # for the rest of its copy before it is quarantined as truncated.
+    incomplete_max_age_seconds: float = Field(default=3600.0, ge=0)
     extensions: tuple[str, ...] = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
+    # Work one file may cost, checked before any page is decoded or scaled: a 3,000-page
+    # TIFF or a page declared 5 m wide is quarantined with the limit named, not read for hours.
+    max_pages_per_file: int = Field(default=500, ge=1)
+    max_megapixels_per_page: float = Field(default=120.0, gt=0)
 
 
 class RunConfig(_Model):
@@ -227,8 +234,11 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(path, _format(exc)) from None
     problems = [f"forms_dirs: folder {d} does not exist"
                 for d in cfg.forms_dirs if not cfg.resolve(d).is_dir()]
+    known = scenario_names()
+    problems += [f"scenarios.{n}: unknown scenario (misspelt?); known scenarios: "
+                 f"{', '.join(known) or 'none installed'}"
+                 for n in cfg.scenarios if n not in known]
     if cfg.schedule:
-        known = scenario_names()
         problems += [f"schedule.{i}.scenario: unknown scenario {e.scenario!r}; known "
                      f"scenarios: {', '.join(sorted(known)) or 'none installed'}"
                      for i, e in enumerate(cfg.schedule) if e.scenario not in known]

@@ -161,6 +161,11 @@ MIGRATIONS: list[tuple[str, str]] = [
         PRIMARY KEY (run_id, measure)
     )
     """),
+    # A file's name as the file system holds it, when that is not the name shown (not UTF-8:
+    # Shift_JIS bytes from a Windows zip), so that recovery finds the file under it.
+    ("0004_raw_names", """
+    ALTER TABLE files ADD COLUMN source_raw BLOB
+    """),
 ]
 
 
@@ -287,12 +292,17 @@ class RunLog(SqliteDb):
 
     def add_file(self, run_id: str, *, source_name: str, sha256: str, size: int,
                  pages: int | None, outcome: str, reason_code: str | None = None,
-                 final_path: str | None = None, duplicate_of: str | None = None) -> int:
+                 final_path: str | None = None, duplicate_of: str | None = None,
+                 source_raw: bytes | None = None) -> int:
+        """A file of the run; ``source_raw`` only when the name on disk is not ``source_name``."""
+        raw = source_raw if source_raw not in (None, source_name.encode("utf-8", "replace")) \
+            else None
         cur = self.db.execute(
             "INSERT INTO files (run_id, source_name, sha256, size, pages, outcome, reason_code, "
-            "final_path, duplicate_of, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "final_path, duplicate_of, recorded_at, source_raw) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, source_name, sha256, size, pages, outcome, reason_code, final_path,
-             duplicate_of, utcnow()))
+             duplicate_of, utcnow(), raw))
         return int(cur.lastrowid or 0)
 
     def set_file_path(self, file_id: int, final_path: str) -> None:
@@ -318,7 +328,11 @@ class RunLog(SqliteDb):
 
     def event(self, run_id: str | None, code: str, message: str, *, level: str = "info",
               doc_id: str | None = None) -> None:
-        """An event worth keeping; ``message`` must not hold personal data."""
+        """An event worth keeping; ``message`` must not hold personal data.
+
+        A message quoting a file name that is not UTF-8 keeps U+FFFD where its bytes were.
+        """
+        message = message.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         self.db.execute(
             "INSERT INTO events (run_id, doc_id, at, level, code, message) "
             "VALUES (?, ?, ?, ?, ?, ?)", (run_id, doc_id, utcnow(), level, code, message))

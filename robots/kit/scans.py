@@ -77,6 +77,8 @@ def reader_for(ctx: RunContext) -> Reader:
                            off=ocr.mark_off if ocr.mark_off is not None else cal.box_marks.off)
     options = PipelineOptions(
         engines=ocr.engines, tesseract_model=ocr.tesseract_model,
+        max_pixels=round(ctx.config.inbox.max_megapixels_per_page * 1e6),
+        max_pages=ctx.config.inbox.max_pages_per_file,
         read=ReadOptions(min_confidence=dict(ocr.min_confidence), marks=marks,
                          denoise=ocr.denoise, today=ctx.today, calibration=cal,
                          double_entry=frozenset(ocr.double_entry)))
@@ -125,7 +127,8 @@ def read_scan(reader: Reader, item: WorkItem, ctx: RunContext,
     except InputError as exc:
         return ItemResult(item, Outcome.REJECTED, reason_code=type(exc).__name__,
                           reason_ja=exc.reason_ja,
-                          detail=str(exc).replace(str(item.path), item.name))
+                          detail=str(exc).replace(str(item.path), item.name)
+                          .replace(item.path.name, item.name))
     records, problems = build_records(doc, item, ctx, reader.library, allowed)
     timings = {"pages": float(len(doc.pages))}
     if problems:

@@ -95,6 +95,8 @@ def _die_with_parent() -> None:
     parent = mp.parent_process()
     if parent is None:
         return
+    if wait([parent.sentinel], timeout=0):  # it died before the kernel could be asked
+        os._exit(0)
 
     def watch() -> None:  # everywhere else (and if the parent died before prctl took)
         wait([parent.sentinel])

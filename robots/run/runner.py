@@ -47,15 +47,26 @@ from robots.run.executor import make_executor
 from robots.run.inbox import (
     InboxPaths,
     claim,
+    display_name,
+    list_folders,
     list_inbox,
     move_file,
-    recover_processing,
+    raw_name,
     write_reason,
 )
 from robots.run.pool import stale_workers
+from robots.run.recovery import recover
 from robots.run.shutdown import step, stop_requested
 from robots.run.spool import CropSpool
-from robots.run.steps import check_writable, duplicate_result, final_paths, roll_back, twin_result
+from robots.run.steps import (
+    OUTCOME_JA,
+    check_writable,
+    duplicate_result,
+    final_paths,
+    link_result,
+    roll_back,
+    twin_result,
+)
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
 from robots.tempdirs import private_tempdir
 
@@ -63,20 +74,6 @@ __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 
 log = logging.getLogger(__name__)
 
-_OUTCOME_JA = {
-    Outcome.OK: "処理済み",
-    Outcome.NEEDS_REVIEW: "処理済み（確認シートに要確認項目あり）",
-    Outcome.REJECTED: "読み取りできませんでした（隔離）",
-    Outcome.ERROR: "システムエラーのため処理できませんでした（隔離）",
-    Outcome.DUPLICATE: "重複のため処理しませんでした（隔離）",
-}
-
-
-# Notes for files a crashed run had quarantined: its Japanese reason was never stored.
-_RECOVERED_JA = {"failed": "読み取りできませんでした（隔離）",
-                 "duplicate": _OUTCOME_JA[Outcome.DUPLICATE]}
-_RECOVERED_REASON_JA = ("前回の実行が途中で止まったため、詳しい理由は記録されていません。"
-                        "システム担当者が実行ログ（rpa runs show {run_id}）で確認できます。")
 
 
 @dataclass
@@ -121,80 +118,6 @@ def _paths(cfg: Config, scenario: str, inbox: Path | None) -> InboxPaths:
         done=cfg.resolve(p.done), failed=cfg.resolve(p.failed), inbox_override=inbox)
 
 
-def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -> list[str]:
-    """Finish or roll back runs of ``scenario`` that died (we hold its lock, so none is live)."""
-    recovered = []
-    for run in runlog.unfinished_runs(scenario):
-        run_id = run["run_id"]
-        # where that run wrote (it may have had another --out than this one)
-        out_dir = Path(run["out_dir"]) if run["out_dir"] else out_root / run_id
-        partial = out_dir.with_name(f"{run_id}.partial")
-        if partial.exists():
-            shutil.rmtree(partial)
-        back = recover_processing([paths.processing / run_id], paths.inbox)
-        runlog.finish_run(run_id, status="aborted", exit_code=int(ExitCode.ERROR),
-                          summary={"recovered_files": len(back)})
-        runlog.event(run_id, "run_aborted",
-                     f"run did not finish; {len(back)} file(s) put back in the inbox",
-                     level="warning")
-        log.warning("run %s had not finished: marked aborted, %d file(s) back in the inbox",
-                    run_id, len(back))
-        recovered.append(run_id)
-        step("recovered")
-    # Whatever is still in processing/ or half-written in out/ belongs to a run that is over
-    # (recent runs are looked up too: one with another --out left its partial folder there).
-    partials = set(out_root.glob("*.partial")) | {
-        Path(r["out_dir"]).with_name(f"{r['run_id']}.partial")
-        for r in runlog.runs(scenario=scenario, limit=50) if r["out_dir"]}
-    for partial in sorted(p for p in partials if p.is_dir()):
-        run_id = partial.name.removesuffix(".partial")
-        run = runlog.run(run_id)
-        final = partial.with_name(run_id)
-        if (run is not None and run["status"] == "completed" and not final.exists()
-                and any(partial.iterdir())):
-            partial.rename(final)
-        else:  # an unfinished run's, or a finished run's with nothing in it
-            shutil.rmtree(partial)
-    for folder in sorted(p for p in paths.processing.iterdir() if p.is_dir()):
-        run_id = folder.name
-        run = runlog.run(run_id)
-        if run is None or run["status"] != "completed":
-            back = recover_processing([folder], paths.inbox)
-            if back:
-                log.warning("%d file(s) of run %s put back in the inbox", len(back), run_id)
-                recovered.append(run_id)
-            continue
-        finished = False
-        for f in runlog.files(run_id):
-            src = folder / f["source_name"]
-            if f["final_path"] and src.exists():
-                dest = move_file(src, Path(f["final_path"]))
-                if str(dest) != f["final_path"]:
-                    runlog.set_file_path(f["file_id"], str(dest))
-                finished = True
-            else:
-                dest = Path(f["final_path"] or "")
-            note = dest.with_name(dest.name + ".reason.txt")
-            # a quarantined file always has its note; the run's own (written before the move)
-            # is kept, a general one is written only where the run died before writing it
-            if f["outcome"] != "processed" and dest.is_file() and not note.exists():
-                write_reason(dest, name=f["source_name"], run_id=run_id,
-                             outcome_ja=_RECOVERED_JA.get(f["outcome"], f["outcome"]),
-                             reason_ja=_RECOVERED_REASON_JA.format(run_id=run_id),
-                             detail=f["reason_code"] or "")
-                finished = True
-        # anything else there was never recorded by the run: it goes back to the inbox
-        if folder.is_dir() and any(folder.iterdir()):
-            back = recover_processing([folder], paths.inbox)
-            finished = finished or bool(back)
-        if finished:
-            recovered.append(run_id)
-            step("rolled forward")
-        if folder.is_dir() and not any(folder.iterdir()):
-            folder.rmdir()
-    return recovered
-
-
 def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path | None = None,
                  out: Path | None = None, jobs: int | None = None, today: date | None = None,
                  progress: Callable[[int, int], None] | None = None) -> RunSummary:
@@ -226,7 +149,16 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
                         ", ".join(stale))
             runlog.event(None, "stale_workers", f"scenario={name}: stopped {', '.join(stale)}",
                          level="warning")
-        recovered = _recover(runlog, name, paths, out_root)
+        try:
+            recovered = recover(runlog, name, paths, out_root)
+        except (OSError, sqlite3.OperationalError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise OutputError(
+                f"an interrupted earlier run of {name} could not be finished or rolled back "
+                f"({why}); nothing new was taken from {paths.inbox} and no file was lost (they "
+                f"are in {paths.processing} or already in done/failed). Free some space or fix "
+                "the folders' permissions (processing, done, failed, out, var), then run again"
+            ) from None
         summary = _run_locked(scenario.name, cfg, settings, paths, out_root, runlog,
                               trigger=trigger, jobs=jobs or cfg.jobs, today=today or date.today(),
                               progress=progress, pid_dir=pid_dir)
@@ -256,7 +188,8 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
                today: date, progress: Callable[[int, int], None] | None,
                pid_dir: Path) -> RunSummary:
     scenario = get_scenario(name)
-    ready, later = list_inbox(paths.inbox, settle_seconds=cfg.inbox.settle_seconds)
+    ready, later = list_inbox(paths.inbox, settle_seconds=cfg.inbox.settle_seconds,
+                              incomplete_max_age=cfg.inbox.incomplete_max_age_seconds)
     jobs = max(1, min(jobs, len(ready) or 1))
     executor = make_executor(jobs, cfg.run.dask_scheduler, isolate=cfg.run.isolate,
                              folder=partial / ".work", pid_dir=pid_dir,
@@ -267,6 +200,13 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
                               out_dir=out_root / run_id)
     log.info("run %s of %s: %d file(s) ready, %d left for later", run_id, name, len(ready),
              len(later))
+    folders = list_folders(paths.inbox)
+    if folders:  # a scan is a file: a folder is never entered, the operator is told
+        names = ", ".join(display_name(f.name) for f in folders[:10])
+        log.warning("%d folder(s) in the inbox are not read (put the scans in the inbox "
+                    "itself): %s", len(folders), names)
+        runlog.event(run_id, "folder_in_inbox", f"{len(folders)} folder(s) not read: {names}",
+                     level="warning")
     items: list[WorkItem] = []
     results: list[ItemResult] = []
     seen: dict[str, WorkItem] = {}
@@ -277,16 +217,19 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
         try:
             c = claim(p, paths.processing, run_id)
         except FileNotFoundError:  # taken away by someone else since it was listed
-            log.info("%s disappeared from the inbox before it was claimed", p.name)
+            log.info("%s disappeared from the inbox before it was claimed", display_name(p.name))
             continue
         except PermissionError:  # Windows: still open in the scanner or a copy program
-            log.info("%s is still in use by another program; left for the next run", p.name)
+            log.info("%s is still in use by another program; left for the next run",
+                     display_name(p.name))
             later.append(p)
             continue
         step("claimed")
         item = WorkItem(seq, c.path, c.name, c.sha256, c.size)
         earlier = runlog.processed_file(c.sha256)
-        if earlier is not None:
+        if (refused := link_result(item)) is not None:  # never read through a link
+            results.append(refused)
+        elif earlier is not None:
             where_ja = f"実行 {earlier.run_id} の「{earlier.source_name}」"
             results.append(duplicate_result(item, where_ja, f"run {earlier.run_id}"))
         elif c.sha256 in seen:  # decided once the first copy's outcome is known
@@ -301,6 +244,8 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
     total = len(items)
     spool = CropSpool(partial / ".crops")  # keeps the main process's memory flat
     for n, result in enumerate(executor.run(name, ctx, items), start=1):
+        result.detail = _printable(result.detail)  # may quote a name that is not UTF-8
+        result.reason_ja = _printable(result.reason_ja)
         results.append(spool.take(result))
         step("processed")
         if progress is not None:
@@ -311,7 +256,8 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
             results.append(twin_result(item, by_seq[first.seq]))
     results.sort(key=lambda r: r.item.seq)
     started = {r.item.seq for r in results}
-    put_back = [move_file(it.path, paths.inbox / it.name) for it in (*items, *(t for t, _ in twins))
+    put_back = [move_file(it.path, paths.inbox / it.path.name)  # under its own (raw) name
+                for it in (*items, *(t for t, _ in twins))
                 if it.seq not in started]  # a stop came: the files not started wait outside
     if put_back:
         log.warning("run %s stopped early: %d file(s) not started are back in the inbox",
@@ -361,6 +307,11 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
                       dict(counts), docs, review, len(later), put_back=len(put_back))
 
 
+def _printable(text: str) -> str:
+    """``text`` with U+FFFD for bytes of a file name that no encoding of the outputs can hold."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             finals: dict[int, Path], later: int, put_back: int,
             events: Sequence[tuple[str, str]] = (), counts: Mapping[str, int] | None = None
@@ -377,7 +328,8 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
             final = finals[r.item.seq]
             file_id = runlog.add_file(
-                run_id, source_name=r.item.name, sha256=r.item.sha256, size=r.item.size,
+                run_id, source_name=r.item.name, source_raw=raw_name(r.item.path.name),
+                sha256=r.item.sha256, size=r.item.size,
                 pages=r.pages or None, outcome="processed" if ok else (
                     "duplicate" if r.outcome is Outcome.DUPLICATE else "failed"),
                 reason_code=r.reason_code or None, final_path=str(final))
@@ -410,16 +362,16 @@ def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Pa
         if not ok:
             final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             write_reason(final, name=r.item.name, run_id=run_id,
-                         outcome_ja=_OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
-                         detail=r.detail, when=now)
+                         outcome_ja=OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
+                         detail=r.detail, when=now, raw=r.item.path.name)
         dest = move_file(r.item.path, final)
         if dest != final:  # somebody put a file there meanwhile: keep both, record the truth
             runlog.db.execute("UPDATE files SET final_path = ? WHERE run_id = ? AND "
-                              "source_name = ?", (str(dest), run_id, r.item.name))
+                              "final_path = ?", (str(dest), run_id, str(final)))
             if not ok:
                 write_reason(dest, name=r.item.name, run_id=run_id,
-                             outcome_ja=_OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
-                             detail=r.detail, when=now)
+                             outcome_ja=OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,
+                             detail=r.detail, when=now, raw=r.item.path.name)
         step("put away")
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()

@@ -23,10 +23,11 @@ from pathlib import Path
 
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode, OutputError
-from robots.run.inbox import InboxPaths, free_path, recover_processing
+from robots.run.inbox import InboxPaths, fit_name, free_path, recover_processing
 from robots.scenario import ItemResult, Outcome, WorkItem
 
-__all__ = ["check_writable", "duplicate_result", "final_paths", "roll_back", "twin_result"]
+__all__ = ["OUTCOME_JA", "check_writable", "duplicate_result", "final_paths", "link_result",
+           "roll_back", "twin_result"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,16 @@ def check_writable(out_root: Path) -> None:
             f"cannot write to the output folder {out_root} ({exc.strerror or exc}); nothing was "
             "taken from the inbox. Free some space or fix the folder's permissions, then run "
             "again") from None
+
+
+#: How each outcome reads in a reason note.
+OUTCOME_JA = {
+    Outcome.OK: "処理済み",
+    Outcome.NEEDS_REVIEW: "処理済み（確認シートに要確認項目あり）",
+    Outcome.REJECTED: "読み取りできませんでした（隔離）",
+    Outcome.ERROR: "システムエラーのため処理できませんでした（隔離）",
+    Outcome.DUPLICATE: "重複のため処理しませんでした（隔離）",
+}
 
 
 def roll_back(runlog: RunLog, run_id: str, paths: InboxPaths, partial: Path,
@@ -69,15 +80,39 @@ def final_paths(results: Sequence[ItemResult], paths: InboxPaths, now: datetime
     finals: dict[int, Path] = {}
     for r in results:
         ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
-        dest = free_path((paths.done if ok else paths.failed) / f"{now:%Y-%m-%d}" / r.item.name)
+        folder = (paths.done if ok else paths.failed) / f"{now:%Y-%m-%d}"
+        name = fit_name(folder, r.item.name)  # readable, and short enough for its note
+        dest = free_path(folder / name)
         n = 0
         while dest in taken:  # two inputs of this run with the same name
             n += 1
-            dest = free_path(dest.with_name(f"{Path(r.item.name).stem}_{n}"
-                                            f"{Path(r.item.name).suffix}"))
+            dest = free_path(dest.with_name(f"{Path(name).stem}_{n}{Path(name).suffix}"))
         taken.add(dest)
         finals[r.item.seq] = dest
     return finals
+
+
+def link_result(item: WorkItem) -> ItemResult | None:
+    """A link in the inbox, refused unread: it could point at another resident's file.
+
+    A symbolic link is moved as a link (its target untouched); a file with a second name
+    elsewhere (a hard link) cannot be told from an honest copy's origin, so it is refused too.
+    """
+    try:
+        st = item.path.lstat()
+    except OSError:
+        return None  # the reader says what is wrong with it
+    if item.path.is_symlink():
+        why, code = ("ショートカット（シンボリックリンク）は受け付けません。リンク先のファイルは"
+                     "読み取っていません。スキャンしたファイルそのものを受付フォルダに入れて"
+                     "ください。", "symlink")
+    elif st.st_nlink > 1:
+        why, code = ("別の場所にも同じファイルの名前がある（ハードリンク）ため読み取っていません。"
+                     "スキャンしたファイルをコピーして受付フォルダに入れてください。", "hard_link")
+    else:
+        return None
+    return ItemResult(item, Outcome.REJECTED, reason_code=code, reason_ja=why,
+                      detail=f"{code} in the inbox: not followed")
 
 
 def duplicate_result(item: WorkItem, where_ja: str, where: str) -> ItemResult:

@@ -195,7 +195,8 @@ def _check_and_run(name: str, cfg: Config, paths: InboxPaths, inbox: Path | None
                    out: Path | None, jobs: int | None, settle: float, result: WatchResult,
                    on_run: Callable[[RunSummary], None] | None) -> float | None:
     """Run a batch if some file is ready; returns when to look again (None: on events)."""
-    ready, later = list_inbox(paths.inbox, settle_seconds=settle)
+    ready, later = list_inbox(paths.inbox, settle_seconds=settle,
+                              incomplete_max_age=cfg.inbox.incomplete_max_age_seconds)
     again = time.monotonic() + max(settle, 0.2) if later else None
     if not ready:
         return again
