@@ -119,7 +119,9 @@ def test_every_status_matches_the_truth(sample: Path, tmp_path: Path) -> None:
     _assert_matches_truth(out, truth)
     statuses = Counter(t["status"] for t in truth["inquiries"].values())
     assert set(statuses) == {"回答済・口座あり", "回答済・該当なし", "未回答（期限内）",
-                             "未回答（期限超過）", "要確認"}  # the sample covers them all
+                             "未回答（期限超過）", "要確認", "未送付"}  # the sample covers them all
+    noise = {n for t in truth["replies"] for n in t["noise"]}
+    assert {"latin", "bank_style"} <= noise  # Latin-letter holders, ｳﾞｲ for ヴィ
     assert {t["status"] for t in truth["replies"]} == {"照合済", "要確認", "照会なし", "重複"}
     assert s.documents == len(truth["replies"])  # one run-log document per reply row
     assert count_files(tmp_path, SCENARIO)["failed"] == []

@@ -16,10 +16,16 @@ kana_typo(_no_number)  one kana wrong (with / without the number)               
 wrong_number           the number of another inquiry                                 要確認
 birth_typo             birth date off by a few days                                  要確認
 conflict               the same account twice with two balances                      要確認
+latin                  the holder's name in Latin letters (passport romaji)          要確認
+bank_style             a ヴ name (ヴィ in the ledger) written ｳﾞｲ as bank systems do    照合済
 unknown                a person the town never asked about                           照会なし
 duplicate              a row sent again in a later file                              重複
 silent                 no reply: overdue or not by the deadline                      未回答
+unsent                 a ledger row not sent yet (no 照会日, no 回答期限)              未送付
 =====================  ============================================================  =======
+
+``latin``, ``bank_style`` and ``unsent`` are drawn from a stream of their own after all the
+rest, so that adding them left every other draw of a seed as it was.
 
 ``strict`` draws keep accidental look-alikes out (an unknown person with the same name or
 birth date at the same bank as an inquiry) so that small test sets have an exact truth;
@@ -49,6 +55,7 @@ __all__ = [
     "World",
     "build_world",
     "kana_variant",
+    "passport_romaji",
 ]
 
 SAMPLE_TODAY = dt.date(2026, 10, 1)
@@ -56,6 +63,8 @@ FATES = {"account": 0.38, "none": 0.27, "silent": 0.25, "review": 0.10}
 REVIEW_KINDS = {"no_number": 0.30, "kana_typo": 0.20, "kana_typo_no_number": 0.10,
                 "wrong_number": 0.15, "birth_typo": 0.10, "conflict": 0.15}
 UNKNOWN_RATE, DUPLICATE_RATE, TWIN_RATE, VARIANT_RATE = 0.03, 0.02, 0.01, 0.35
+LATIN_RATE, BANK_STYLE_RATE, UNSENT_RATE = 0.01, 0.01, 0.05
+_VU_SPELLING = {"バ": "ヴァ", "ビ": "ヴィ", "ベ": "ヴェ", "ボ": "ヴォ"}
 #: Old and variant kanji forms banks still print (all in CP932); equivalent under ja-itaiji.
 KANJI_VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
                   "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
@@ -85,6 +94,12 @@ class SInquiry:
     kind: str = ""  # the review noise, for fate "review"
     expected: str = ""
     paper: bool = False
+    ledger_kana: str = ""  # the kana as the ledger writes it, when not the person's own
+    unsent: bool = False  # not sent yet: the ledger has no 照会日 and no 回答期限
+
+    @property
+    def kana(self) -> str:
+        return self.ledger_kana or f"{self.person.last_kana}\u3000{self.person.first_kana}"
 
 
 @dataclass
@@ -337,25 +352,75 @@ def build_world(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper: 
                     number=number)
         r.noise.append("unknown")
         replies.append(r)
+    _spellings(inquiries, replies, np.random.default_rng([seed, 603]), count)
     sent = [r for r in replies if r.channel != "paper"]
     for i in sorted(d.rng.choice(len(sent), size=min(len(sent), round(
             len(sent) * DUPLICATE_RATE)), replace=False)) if sent else []:
         replies.append(SReply(**{**sent[int(i)].__dict__, "noise": ["duplicate"]}))
+    for n in range(count, count + round(count * UNSENT_RATE)):  # new rows, not sent yet
+        q = d.inquiry(n, None)
+        q.fate, q.kind, q.unsent = "unsent", "", True
+        inquiries.append(q)
     _expect(inquiries, replies, today)
     return World(today, seed, inquiries, replies)
+
+
+def passport_romaji(kana: str) -> str:
+    """A kana name as a passport writes it: Hepburn without long vowels, upper case."""
+    words = _words(kana)
+    out = []
+    for w in words:
+        roma = jaconv.kana2alphabet(jaconv.kata2hira(w))
+        out.append(roma.replace("ou", "o").replace("uu", "u").upper())
+    return " ".join(out)
+
+
+def _words(kana: str) -> list[str]:
+    """The words of a kana name (family, given) split at its space."""
+    return [w for w in kana.replace("\u3000", " ").split(" ") if w]
+
+
+def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.Generator,
+               count: int) -> None:
+    """Latin-letter holders and bank-style ヴ spellings (see the module docstring)."""
+    mine: dict[int, list[SReply]] = {}
+    for r in replies:
+        if r.inquiry is not None:
+            mine.setdefault(id(r.inquiry), []).append(r)
+    plain = [q for q in inquiries if q.fate in ("account", "none") and not q.paper
+             and all(r.channel in ("reply_service", "reply_bank_legacy")
+                     for r in mine.get(id(q), []))]
+    order = [plain[int(i)] for i in rng.permutation(len(plain))]
+    latin = order[:max(1, round(count * LATIN_RATE))] if count >= 20 else []
+    for q in latin:
+        for r in mine[id(q)]:
+            r.kana = passport_romaji(q.kana)
+            r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "latin"]
+    vu = [q for q in order[len(latin):] if any(ch in _VU_SPELLING for ch in q.kana)]
+    for q in vu[:max(1, round(count * BANK_STYLE_RATE))] if count >= 20 else []:
+        at = next(i for i, ch in enumerate(q.kana) if ch in _VU_SPELLING)
+        q.ledger_kana = q.kana[:at] + _VU_SPELLING[q.kana[at]] + q.kana[at + 1:]
+        bank = q.ledger_kana.replace("ヴィ", "ヴイ").replace("ヴァ", "ヴア").replace(
+            "ヴェ", "ヴエ").replace("ヴォ", "ヴオ")
+        for r in mine[id(q)]:
+            r.kana = jaconv.z2h(bank, kana=True, ascii=False, digit=False)
+            r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "bank_style"]
 
 
 def _expect(inquiries: list[SInquiry], replies: list[SReply], today: dt.date) -> None:
     """Expected statuses from the fates and the noise (see the module docstring)."""
     review = {"no_number", "kana_typo", "kana_typo_no_number", "wrong_number", "birth_typo",
-              "conflict"}
+              "conflict", "latin"}
     for r in replies:
         r.expected = ("重複" if "duplicate" in r.noise else "照会なし" if r.inquiry is None
                       else "要確認" if review & set(r.noise) else "照合済")
+    reviewed = {id(r.inquiry) for r in replies if r.expected == "要確認"}
     for q in inquiries:
-        if q.fate == "silent":
+        if q.fate == "unsent":
+            q.expected = "未送付"
+        elif q.fate == "silent":
             q.expected = "未回答（期限超過）" if q.deadline < today else "未回答（期限内）"
-        elif q.fate == "review":
+        elif q.fate == "review" or id(q) in reviewed:
             q.expected = "要確認"
         else:
             q.expected = "回答済・該当なし" if q.fate == "none" else "回答済・口座あり"

@@ -114,16 +114,17 @@ def _write_ledger(folder: Path, inquiries: list[SInquiry]) -> list[Path]:
     utf8, cp, xl = [], [], []
     for q in inquiries:
         name = f"{q.person.last}\u3000{q.person.first}"
-        kana = f"{q.person.last_kana}\u3000{q.person.first_kana}"
+        kana = q.kana
+        sent, deadline = (None, None) if q.unsent else (q.sent, q.deadline)
         utf8.append([q.number, q.purpose, name, kana, format_era(q.birth), q.address,
-                     q.bank.bank_code, q.ledger_branch, f"{q.sent:%Y/%m/%d}",
-                     f"{q.deadline:%Y/%m/%d}"])
+                     q.bank.bank_code, q.ledger_branch, f"{sent:%Y/%m/%d}" if sent else "",
+                     f"{deadline:%Y/%m/%d}" if deadline else ""])
         cp.append([q.number, "1" if q.purpose == "税務" else "2", name,
                    jaconv.z2h(kana, kana=True, ascii=False, digit=False), _era_short(q.birth),
-                   q.address, q.bank.bank_code, q.ledger_branch, _era_short(q.sent),
-                   _era_short(q.deadline)])
+                   q.address, q.bank.bank_code, q.ledger_branch,
+                   _era_short(sent) if sent else "", _era_short(deadline) if deadline else ""])
         xl.append([q.number, q.purpose, name, kana, q.birth, q.address, q.bank.bank_code,
-                   q.ledger_branch, q.sent, q.deadline])
+                   q.ledger_branch, sent, deadline])
     paths = [folder / "ledger.csv", folder / "ledger_cp932.csv", folder / "ledger.xlsx"]
     write_csv(paths[0], LEDGER_HEADER, utf8, encoding="utf-8-sig")
     write_csv(paths[1], LEDGER_HEADER, cp, encoding="cp932")
@@ -222,7 +223,8 @@ def write_world(world: World, out: Path, *, degrade: int = 1) -> list[Path]:
     truth = {
         "seed": world.seed, "today": world.today.isoformat(),
         "inquiries": {q.number: {"status": q.expected, "fate": q.fate, "kind": q.kind,
-                                 "paper": q.paper} for q in world.inquiries},
+                                 "paper": q.paper, "bank": q.bank.bank_code}
+                      for q in world.inquiries},
         "replies": [{"file": r.file, "locator": r.locator, "status": r.expected,
                      "inquiry": r.inquiry.number if r.inquiry else None, "noise": r.noise,
                      "paper": r.channel == "paper"} for r in world.replies],
