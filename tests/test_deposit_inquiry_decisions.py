@@ -13,16 +13,20 @@ import sqlite3
 from pathlib import Path
 
 import openpyxl
-from test_deposit_inquiry_run import (  # noqa: F401 - the sample fixture is used by name
-    SCENARIO,
-    _read,
-    _run,
-    _truth,
-    _workspace,
-    sample,
-)
+import pytest
+from test_deposit_inquiry_run import SCENARIO, _read, _run, _truth, _workspace
 
 from robots.kit.reconcile import name_key
+from scenarios.deposit_inquiry.samples import SAMPLE_TODAY
+from scenarios.deposit_inquiry.samples_write import write_sample_set
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same generated set as test_deposit_inquiry_run's (count 90, seed 21)."""
+    root = tmp_path_factory.mktemp("di-samples")
+    write_sample_set(root, count=90, seed=21, today=SAMPLE_TODAY, paper=0)
+    return root
 
 
 def _review(path: Path) -> tuple[openpyxl.Workbook, object, dict[str, int], int]:
@@ -79,7 +83,8 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
              if (ws.cell(r, col["ファイル"]).value, ws.cell(r, col["位置"]).value) == where)
     assert ws.cell(r, col["区分"]).value == "要再確認"
     assert ws.cell(r, col["照会番号（照合先）"]).value == wrong  # both sets of facts, side by side
-    assert ws.cell(r, col["台帳: フリガナ"]).value == ledger[wrong]["氏名カナ"].replace("\u3000", "")
+    kana = ledger[wrong]["氏名カナ"].replace("\u3000", "")
+    assert ws.cell(r, col["台帳: フリガナ"]).value == kana
     assert ws.cell(r, col["台帳: 金融機関"]).value.startswith(ledger[wrong]["金融機関コード"])
     assert ws.cell(r, col["回答: 金融機関"]).value.startswith(reply_bank)
     assert ws.cell(r, col["台帳: 生年月日"]).value != ws.cell(r, col["回答: 生年月日"]).value
