@@ -125,7 +125,8 @@ def _english_reader() -> Callable[[str], str] | None:
         from e2k import C2K  # numpy-only RNN, models inside the wheel: loaded on first use
     except ImportError:  # pragma: no cover - a pinned dependency
         return None
-    return C2K()  # type: ignore[no-any-return]
+    # the distilled model: the same readings of names here, six times faster than the default
+    return C2K(model="turbo")  # type: ignore[no-any-return]
 
 
 def _romaji(word: str) -> str:
@@ -143,8 +144,9 @@ def latin_readings(name: str) -> tuple[str, ...]:
     """Name keys of the kana readings of a name written in Latin letters; () when it has none.
 
     Each word is read as romaji (``jaconv``: TANAKA TARO → タナカタロ) and as English
-    (``e2k``'s character model: SMITH → スミス); both orders of a two-word name are given,
-    since registers and banks order family and given names differently. A reading is a
+    (``e2k``'s distilled "turbo" character model: SMITH → スミス); both orders of a
+    two-word name are given, since registers and banks order family and given names
+    differently. A reading is a
     guess: a link found through one is a proposal for a person to confirm, never certain.
     """
     words = _LATIN.findall(nfkc(name or ""))

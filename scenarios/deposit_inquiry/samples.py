@@ -18,6 +18,7 @@ birth_typo             birth date off by a few days                             
 conflict               the same account twice with two balances                      要確認
 latin                  the holder's name in Latin letters (passport romaji)          要確認
 bank_style             a ヴ name (ヴィ in the ledger) written ｳﾞｲ as bank systems do    照合済
+                       (every second of these two also without the number)          要確認
 unknown                a person the town never asked about                           照会なし
 duplicate              a row sent again in a later file                              重複
 silent                 no reply: overdue or not by the deadline                      未回答
@@ -392,12 +393,15 @@ def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.
                      for r in mine.get(id(q), []))]
     order = [plain[int(i)] for i in rng.permutation(len(plain))]
     latin = order[:max(1, round(count * LATIN_RATE))] if count >= 20 else []
-    for q in latin:
+    for k, q in enumerate(latin):
         for r in mine[id(q)]:
             r.kana = passport_romaji(q.kana)
             r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "latin"]
+            if k % 2:  # half of them without the number: found by name and birth date only
+                r.number = ""
+                r.noise.append("no_number")
     vu = [q for q in order[len(latin):] if any(ch in _VU_SPELLING for ch in q.kana)]
-    for q in vu[:max(1, round(count * BANK_STYLE_RATE))] if count >= 20 else []:
+    for k, q in enumerate(vu[:max(1, round(count * BANK_STYLE_RATE))] if count >= 20 else []):
         at = next(i for i, ch in enumerate(q.kana) if ch in _VU_SPELLING)
         q.ledger_kana = q.kana[:at] + _VU_SPELLING[q.kana[at]] + q.kana[at + 1:]
         bank = q.ledger_kana.replace("ヴィ", "ヴイ").replace("ヴァ", "ヴア").replace(
@@ -405,6 +409,9 @@ def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.
         for r in mine[id(q)]:
             r.kana = jaconv.z2h(bank, kana=True, ascii=False, digit=False)
             r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "bank_style"]
+            if k % 2:
+                r.number = ""
+                r.noise.append("no_number")
 
 
 def _expect(inquiries: list[SInquiry], replies: list[SReply], today: dt.date) -> None:
