@@ -353,3 +353,30 @@ def test_clerk_decisions_are_checked_then_taken_by_the_next_run(sample: Path,
             assert r["状態"] == "照合済", r
     assert rechecked or not any("birth_typo" in noise[w] for w, d in decided.items()
                                 if d == "照合する")
+
+
+def test_registered_address_and_transactions_are_kept_per_account(sample: Path,
+                                                                   tmp_path: Path) -> None:
+    detail = sample / "inbox" / SCENARIO / "service_detail_reply_01.csv"
+    with detail.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    tx: Counter[tuple[str, str]] = Counter()  # (inquiry, account) → transactions sent
+    for r in rows:
+        if r["取引日"]:
+            tx[(r["照会番号"].translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+                .replace("-", ""), r["口座番号"])] += 1
+    assert tx  # the sample's detailed layout carries transactions
+    out = _read(_run(_workspace(tmp_path, sample)))
+    wb = openpyxl.load_workbook(out.workbook, read_only=True)
+    accounts = list(wb["口座一覧"].iter_rows(values_only=True))
+    head = accounts[0]
+    by_account = {(r[head.index("照会番号")], r[head.index("口座番号")]): r for r in accounts[1:]}
+    for (number, account), n in tx.items():
+        if out.inquiries.get(number) not in ("回答済・口座あり", "要確認"):
+            continue
+        row = by_account[(number, account)]
+        assert row[head.index("取引明細（件）")] == n and row[head.index("届出住所")]
+        sheet = list(wb[f"取引_{number}"].iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(sheet) if r and r[0] == "状態")
+        mine = [r for r in sheet[start + 1:] if r[4] == account]
+        assert len(mine) == n and all(r[5] and r[9] is not None for r in mine)

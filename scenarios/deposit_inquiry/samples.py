@@ -120,11 +120,14 @@ class SReply:
     account_number: str = ""
     balance: int = 0
     balance_date: dt.date | None = None
-    channel: str = ""  # reply_service | reply_bank_legacy | reply_yucho | paper
+    channel: str = ""  # reply_service(_detail) | reply_bank_legacy | reply_yucho | paper
     noise: list[str] = field(default_factory=list)
     expected: str = ""
     file: str = ""
     locator: str = ""
+    registered_address: str = ""  # 届出住所, in the detailed layout
+    #: (date, description, withdrawal, deposit, balance after): the detailed layout's rows
+    transactions: list[tuple[dt.date, str, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -354,6 +357,7 @@ def build_world(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper: 
         r.noise.append("unknown")
         replies.append(r)
     _spellings(inquiries, replies, np.random.default_rng([seed, 603]), count)
+    _details(d, replies, np.random.default_rng([seed, 604]))
     sent = [r for r in replies if r.channel != "paper"]
     for i in sorted(d.rng.choice(len(sent), size=min(len(sent), round(
             len(sent) * DUPLICATE_RATE)), replace=False)) if sent else []:
@@ -379,6 +383,33 @@ def passport_romaji(kana: str) -> str:
 def _words(kana: str) -> list[str]:
     """The words of a kana name (family, given) split at its space."""
     return [w for w in kana.replace("\u3000", " ").split(" ") if w]
+
+
+_TX_WORDS = ("給与", "年金", "振込", "ATM", "カード", "電気料", "水道料", "家賃", "口座振替")
+DETAIL_RATE = 0.3  # share of the online service's banks that also send 届出住所 and transactions
+
+
+def _details(d: _Drawer, replies: list[SReply], rng: np.random.Generator) -> None:
+    """Banks on the online service that answer in its detailed layout (届出住所, 取引明細)."""
+    banks = sorted({r.bank_code for r in replies if r.channel == "reply_service"})
+    chosen = {b for b in banks if rng.random() < DETAIL_RATE}
+    for r in replies:
+        if r.channel != "reply_service" or r.bank_code not in chosen:
+            continue
+        r.channel = "reply_service_detail"
+        if r.no_account or r.inquiry is None:
+            continue
+        r.registered_address = r.inquiry.address
+        balance, day = r.balance, r.balance_date or d.today
+        rows = []
+        for _ in range(int(rng.integers(0, 5))):  # newest first, walked back from the balance
+            amount = int(np.exp(rng.uniform(np.log(500), np.log(300_000))))
+            out = bool(rng.random() < 0.6)
+            rows.append((day, _TX_WORDS[int(rng.integers(len(_TX_WORDS)))],
+                         amount if out else 0, 0 if out else amount, balance))
+            balance += amount if out else -amount
+            day -= dt.timedelta(days=int(rng.integers(1, 12)))
+        r.transactions = rows[::-1]
 
 
 def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.Generator,

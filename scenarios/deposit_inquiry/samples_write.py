@@ -49,6 +49,11 @@ _FILES = {
     "reply_service": ("service_reply", "utf-8-sig",
                       ["照会番号", "金融機関コード", "店舗コード", "名義人カナ", "生年月日",
                        "回答区分", "預金種目コード", "口座番号", "残高", "残高基準日", "回答日"]),
+    "reply_service_detail": ("service_detail_reply", "utf-8-sig",
+                             ["照会番号", "金融機関コード", "店舗コード", "名義人カナ", "生年月日",
+                              "届出住所", "回答区分", "預金種目コード", "口座番号", "残高",
+                              "残高基準日", "回答日", "取引日", "摘要", "出金額", "入金額",
+                              "取引後残高"]),
     "reply_bank_legacy": ("bank_reply", "cp932",
                           ["照会番号", "銀行コード", "支店コード", "口座名義（カナ）",
                            "口座名義（漢字）", "生年月日", "科目", "口座番号", "残高", "基準日",
@@ -82,6 +87,16 @@ def _service_row(r: SReply, rng: np.random.Generator) -> list[str]:
             _SERVICE_TYPES[r.account_type] if acct else "", r.account_number,
             str(r.balance) if acct else "",
             r.balance_date.isoformat() if acct and r.balance_date else "", ""]
+
+
+def _detail_rows(r: SReply, rng: np.random.Generator) -> list[list[str]]:
+    """One row per transaction (or one row when none): the account repeated on each."""
+    head = _service_row(r, rng)
+    head[5:5] = [r.registered_address]
+    if not r.transactions:
+        return [[*head, "", "", "", "", ""]]
+    return [[*head, f"{t[0]:%Y/%m/%d}", t[1], str(t[2]) if t[2] else "",
+             str(t[3]) if t[3] else "", str(t[4])] for t in r.transactions]
 
 
 def _legacy_row(r: SReply, rng: np.random.Generator) -> list[str]:
@@ -215,10 +230,12 @@ def write_world(world: World, out: Path, *, degrade: int = 1) -> list[Path]:
                 part = b // ROWS_PER_FILE
                 name = (f"{stem}_{part + 1:02d}.csv" if not resent else f"{stem}_resent.csv"
                         if part == 0 else f"{stem}_resent_{part:02d}.csv")
-                for line, r in enumerate(batch, start=2):
-                    r.file, r.locator = name, f"{line}行目"
-                write_csv(inbox / name, header, [_ROWS[channel](r, rng) for r in batch],
-                          encoding=encoding)
+                lines: list[list[str]] = []
+                for r in batch:
+                    r.file, r.locator = name, f"{len(lines) + 2}行目"
+                    lines += (_detail_rows(r, rng) if channel == "reply_service_detail"
+                              else [_ROWS[channel](r, rng)])
+                write_csv(inbox / name, header, lines, encoding=encoding)
                 files.append(inbox / name)
     truth = {
         "seed": world.seed, "today": world.today.isoformat(),
