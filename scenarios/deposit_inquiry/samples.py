@@ -64,7 +64,7 @@ FATES = {"account": 0.38, "none": 0.27, "silent": 0.25, "review": 0.10}
 REVIEW_KINDS = {"no_number": 0.30, "kana_typo": 0.20, "kana_typo_no_number": 0.10,
                 "wrong_number": 0.15, "birth_typo": 0.10, "conflict": 0.15}
 UNKNOWN_RATE, DUPLICATE_RATE, TWIN_RATE, VARIANT_RATE = 0.03, 0.02, 0.01, 0.35
-LATIN_RATE, BANK_STYLE_RATE, UNSENT_RATE = 0.01, 0.01, 0.05
+LATIN_RATE, BANK_STYLE_RATE, UNSENT_RATE = 0.01, 0.01, 0.1
 _VU_SPELLING = {"バ": "ヴァ", "ビ": "ヴィ", "ベ": "ヴェ", "ボ": "ヴォ"}
 #: Old and variant kanji forms banks still print (all in CP932); equivalent under ja-itaiji.
 KANJI_VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
