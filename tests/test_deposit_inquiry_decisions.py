@@ -62,7 +62,7 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
                if ws.cell(r, col["区分"]).value == "要確認"
                and ws.cell(r, col["照会番号（照合先）"]).value
                and "残高" not in (ws.cell(r, col["理由"]).value or ""))
-    reply_bank = ws.cell(r := row, col["回答: 金融機関"]).value.split()[0]
+    reply_bank = ws.cell(r := row, col["回答: 金融機関・店舗"]).value.split()[0]
     proposed = ws.cell(r, col["照会番号（照合先）"]).value
     # another person's inquiry, at another bank, born on another day: the wrong person
     wrong = next(n for n, q in ledger.items() if q["金融機関コード"] != reply_bank
@@ -70,7 +70,7 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
                  and truth["inquiries"][n]["status"] == "未回答（期限超過）")
     ws.cell(r, col["照会番号（照合先）"]).value = wrong
     ws.cell(r, col["判断"]).value = "照合する"
-    where = (ws.cell(r, col["ファイル"]).value, ws.cell(r, col["位置"]).value)
+    where = tuple(ws.cell(r, col["ファイル・位置"]).value.split("\n"))
     wb.save(first.workbook)
 
     second = _read(_run(cfg))
@@ -80,13 +80,13 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
     assert second.inquiries[wrong] == "未回答（期限超過）"  # the other person is untouched
     wb, ws, col, head = _review(second.workbook)
     r = next(r for r in range(head + 1, ws.max_row + 1)
-             if (ws.cell(r, col["ファイル"]).value, ws.cell(r, col["位置"]).value) == where)
+             if tuple(ws.cell(r, col["ファイル・位置"]).value.split("\n")) == where)
     assert ws.cell(r, col["区分"]).value == "要再確認"
     assert ws.cell(r, col["照会番号（照合先）"]).value == wrong  # both sets of facts, side by side
     kana = ledger[wrong]["氏名カナ"].replace("\u3000", "")
-    assert ws.cell(r, col["台帳: フリガナ"]).value == kana
-    assert ws.cell(r, col["台帳: 金融機関"]).value.startswith(ledger[wrong]["金融機関コード"])
-    assert ws.cell(r, col["回答: 金融機関"]).value.startswith(reply_bank)
+    assert ws.cell(r, col["台帳: 氏名・フリガナ"]).value.endswith(kana)
+    assert ws.cell(r, col["台帳: 金融機関・店舗"]).value.startswith(ledger[wrong]["金融機関コード"])
+    assert ws.cell(r, col["回答: 金融機関・店舗"]).value.startswith(reply_bank)
     assert ws.cell(r, col["台帳: 生年月日"]).value != ws.cell(r, col["回答: 生年月日"]).value
     assert _events(tmp_path, "deposit_inquiry_decisions")[-1]["recheck"] == 1
 
@@ -126,10 +126,10 @@ def test_one_decision_covers_every_account_of_one_reply(sample: Path, tmp_path: 
     assert {first.replies[(file, loc)]["状態"] for loc in locators} == {"要確認"}
     wb, ws, col, head = _review(first.workbook)
     mine = [r for r in range(head + 1, ws.max_row + 1)
-            if ws.cell(r, col["ファイル"]).value == file
+            if ws.cell(r, col["ファイル・位置"]).value.startswith(file)
             and ws.cell(r, col["照会番号（照合先）"]).value == number]
     assert len(mine) == 1  # one row for the reply, however many accounts it reports
-    assert ws.cell(mine[0], col["回答: 口座数"]).value == len(locators)
+    assert ws.cell(mine[0], col["口座数"]).value == len(locators)
     ws.cell(mine[0], col["判断"]).value = "照合する"
     wb.save(first.workbook)
     after = _read(_run(cfg))

@@ -331,7 +331,7 @@ def test_clerk_decisions_are_checked_then_taken_by_the_next_run(sample: Path,
     assert ws.page_setup.fitToWidth == 1
     decided: dict[tuple[str, str], str] = {}
     for r in range(head + 1, ws.max_row + 1):
-        where = (ws.cell(r, col["ファイル"]).value, ws.cell(r, col["位置"]).value)
+        where = tuple((ws.cell(r, col["ファイル・位置"]).value or "\n").split("\n"))
         proposed = ws.cell(r, col["照会番号（照合先）"]).value
         reason = ws.cell(r, col["理由"]).value or ""
         if where in noise and proposed and "残高" not in reason:

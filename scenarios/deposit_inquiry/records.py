@@ -78,7 +78,7 @@ class Inquiry:
     problems: tuple[str, ...] = ()
     #: the ledger's 送付 mark: None when its layout has no such column (every unsent row goes)
     marked: bool | None = None
-    document_number: str = ""  # of the latest send by the robot ("" when sent by hand)
+    document_number: str = ""  # of the latest send by the robot, or the ledger's 文書番号
     resent: int = 0  # how many 再照会 the robot sent
 
     @property
@@ -209,6 +209,7 @@ def parse_inquiry(layout: Layout, row: int, raw: dict[str, str]) -> Inquiry:
         # empty: the robot sets it from the day sent (by it, or by hand: 照会日)
         deadline=_date(v.get("deadline", ""), "回答期限", problems),
         row=row, problems=tuple(problems),
+        document_number=normalize_text(v.get("document_number", "")),
         marked=is_marked(v.get("send", "")) if "send" in layout.columns else None)
 
 

@@ -66,7 +66,8 @@ def _row(f: InquiryFinding, rec: Reconciliation) -> list[str]:
     branch = (branch_full_name(i.bank_code, i.branch_code) or i.branch_code
               if i.branch_code else "全店")
     return [i.bank_code, bank_full_name(i.bank_code) or "", branch, i.number,
-            i.document_number, i.sent_date, i.purpose, facts.get("name", i.name),
+            i.document_number or "（台帳に記載なし）", i.sent_date, i.purpose,
+            facts.get("name", i.name),
             facts.get("kana", i.kana), facts.get("birth_date", i.birth_date),
             facts.get("address", i.address), i.deadline, str(f.overdue_days), str(i.resent)]
 

@@ -24,13 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.japanese import normalize_text
 from ocr.refdata import branch_name
 from robots.kit.reconcile import normalize_ref
-from robots.sheets.common import print_setup
+from robots.sheets.common import display_width, print_setup
 from robots.sheets.results import Col, write_table
 from scenarios.deposit_inquiry.matching import (
     InquiryStatus,
@@ -64,15 +65,17 @@ _INSTRUCTIONS = (
     "4. 緑の欄だけ入力できます。記入後はこのブックを同じ場所に上書き保存してください。"
     "次回の処理で反映されます。",
 )
+# Printed on A4 landscape at the page's width: the facts of each side in a few multi-line
+# cells (name over kana, bank over branch) keep the table narrow enough to read on paper.
 _COLS = [
-    Col("区分"), Col("理由"), Col("類似度", "score"), Col("照会番号（照合先）"), Col("判断"),
-    Col("備考"), Col("台帳: 氏名"), Col("台帳: フリガナ"), Col("台帳: 生年月日", "date"),
-    Col("台帳: 金融機関"), Col("台帳: 店舗"), Col("台帳: 住所"), Col("回答: 照会番号"),
-    Col("回答: 氏名カナ"), Col("回答: 氏名"), Col("回答: 生年月日", "date"),
-    Col("回答: 金融機関"), Col("回答: 店舗"), Col("回答: 届出住所"), Col("回答: 該当なし"),
-    Col("回答: 口座数", "int"), Col("回答: 口座（種類 番号 残高）"), Col("ファイル"), Col("位置"),
+    Col("区分"), Col("理由"), Col("照会番号（照合先）"), Col("判断"), Col("備考"),
+    Col("台帳: 氏名・フリガナ"), Col("台帳: 生年月日", "date"), Col("台帳: 金融機関・店舗"),
+    Col("台帳: 住所"), Col("回答: 照会番号"), Col("回答: 氏名カナ・氏名"),
+    Col("回答: 生年月日", "date"), Col("回答: 金融機関・店舗"), Col("回答: 届出住所"),
+    Col("口座数", "int"), Col("回答: 口座（種類 番号 残高）"), Col("ファイル・位置"),
     Col("回答ID"),
 ]
+_WIDTHS = (7, 34, 11, 9, 16, 15, 11, 16, 18, 10, 15, 11, 16, 16, 7, 21, 14, 22)
 _EDITABLE = ("照会番号（照合先）", "判断", "備考")
 
 
@@ -82,9 +85,10 @@ def _branch(bank: str, branch: str) -> str:
 
 def _ledger(i: Inquiry | None) -> list[Any]:
     if i is None:
-        return [""] * 6
-    return [i.name, i.kana, i.birth_date, f"{i.bank_code} {i.bank_name}",
-            _branch(i.bank_code, i.branch_code) or "（全店）", i.address]
+        return [""] * 4
+    return [f"{i.name}\n{i.kana}", i.birth_date,
+            f"{i.bank_code} {i.bank_name}\n{_branch(i.bank_code, i.branch_code) or '（全店）'}",
+            i.address]
 
 
 def _accounts(group: list[ReplyFinding]) -> str:
@@ -92,6 +96,12 @@ def _accounts(group: list[ReplyFinding]) -> str:
                      f"{int(r.reply.balance):,}円" if r.reply.balance.isdigit() else
                      f"{r.reply.account_type} {r.reply.account_number} {r.reply.balance}"
                      for r in group if not r.reply.no_account)
+
+
+def _lines(value: Any, width: int) -> int:
+    """How many lines a wrapped cell of ``width`` characters needs for ``value``."""
+    return sum(max(1, -(-display_width(part) // max(1, width - 3)))
+               for part in str(value or "").split("\n"))
 
 
 def _rows(rec: Reconciliation) -> list[list[Any]]:
@@ -108,18 +118,19 @@ def _rows(rec: Reconciliation) -> list[list[Any]]:
         status = (ReplyStatus.RECHECK if any(g.status is ReplyStatus.RECHECK for g in group)
                   else ReplyStatus.REVIEW)
         accounts = [g for g in group if not g.reply.no_account]
+        where = r.locator if len(group) == 1 else r.locator.split(" ")[0]
         rows.append([
-            status.value, "／".join(reasons), f.score if i and status is ReplyStatus.REVIEW
-            else None, i.number if i else "", "", r.decided_note, *_ledger(i),
-            r.inquiry_number, r.kana, r.name, r.birth_date, f"{r.bank_code} {r.bank_name}",
-            _branch(r.bank_code, r.branch_code), r.registered_address,
-            "✓" if r.no_account else "", str(len(accounts)), _accounts(group), r.file_name,
-            r.locator if len(group) == 1 else r.locator.split(" ")[0], gid])
+            status.value, "／".join(reasons), i.number if i else "", "", r.decided_note,
+            *_ledger(i), r.inquiry_number, f"{r.kana}\n{r.name}".strip(), r.birth_date,
+            f"{r.bank_code} {r.bank_name}\n{_branch(r.bank_code, r.branch_code)}".strip(),
+            r.registered_address, str(len(accounts)),
+            "該当なし" if r.no_account else _accounts(group), f"{r.file_name}\n{where}",
+            gid])
     for g in rec.inquiries:
         if g.status is InquiryStatus.REVIEW and not g.replies:
             i = g.inquiry
-            rows.append(["照会（台帳）", "／".join(g.reasons), None, i.number, "", "", *_ledger(i),
-                         *([""] * 10), "", f"台帳 {i.row}行目", ""])
+            rows.append(["照会（台帳）", "／".join(g.reasons), i.number, "", "", *_ledger(i),
+                         *([""] * 7), f"台帳 {i.row}行目", ""])
     return rows
 
 
@@ -128,7 +139,7 @@ def write_review(ws: Worksheet, rec: Reconciliation) -> int:
     rows = _rows(rec)
     for n, text in enumerate(_INSTRUCTIONS, start=1):
         cell = ws.cell(n, 1, text)
-        cell.font = Font(bold=n == 1, size=12 if n == 1 else 10)
+        cell.font = Font(bold=n == 1, size=14 if n == 1 else 11)
         cell.alignment = Alignment(wrap_text=False, vertical="center")
     ws.cell(len(_INSTRUCTIONS) + 1, 1, f"判断が必要な回答: {len(rows)}件").font = Font(bold=True)
     last = write_table(ws, _COLS, rows, start=_HEADER_ROW, wrap=True)
@@ -146,11 +157,15 @@ def write_review(ws: Worksheet, rec: Reconciliation) -> int:
             cell.fill = _INPUT_FILL
             if name == "判断":
                 dv.add(cell)
-    for name, width in (("理由", 48), ("備考", 24), ("回答: 口座（種類 番号 残高）", 30),
-                        ("台帳: 住所", 30), ("回答: 届出住所", 30)):
-        ws.column_dimensions[ws.cell(_HEADER_ROW, headers.index(name) + 1).column_letter
-                             ].width = width
+    for c, width in enumerate(_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.row_dimensions[_HEADER_ROW].height = 30  # headers wrap onto two lines
+    for n, row in enumerate(rows, start=_HEADER_ROW + 1):  # spreadsheets do not grow rows
+        ws.row_dimensions[n].height = 14 * max(_lines(v, w) for v, w in zip(row, _WIDTHS,
+                                                                            strict=True))
     print_setup(ws, title_rows=f"{_HEADER_ROW}:{_HEADER_ROW}", pages_wide=1)
+    # 回答ID is for the robot (it reads the decisions back by it): not printed
+    ws.print_area = f"A1:{get_column_letter(len(_COLS) - 1)}{max(last, _HEADER_ROW)}"
     ws.print_options.gridLines = False
     ws.protection.sheet = True
     ws.protection.autoFilter = False

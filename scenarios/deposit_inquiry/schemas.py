@@ -27,7 +27,7 @@ PACKAGED_MAPPINGS = Path(__file__).parent / "mappings"
 LEDGER = TableSchema(
     "ledger",
     ("inquiry_number", "purpose", "name", "kana", "birth_date", "address", "bank_code",
-     "branch_code", "sent_date", "deadline", "send"),
+     "branch_code", "sent_date", "deadline", "send", "document_number"),
     ("inquiry_number", "kana", "birth_date", "bank_code"), "照会台帳")
 #: Transaction fields of a reply row (取引明細): optional, one transaction per row.
 TX_FIELDS = ("tx_date", "tx_description", "tx_withdrawal", "tx_deposit", "tx_balance")
