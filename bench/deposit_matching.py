@@ -47,8 +47,9 @@ from robots.kit.state import StoredDoc
 from robots.kit.tables import load_layouts, read_table
 from robots.run.runner import run_scenario
 from scenarios.deposit_inquiry import matching
+from scenarios.deposit_inquiry.datafiles import reply_rows
 from scenarios.deposit_inquiry.matching import ReplyStatus, reconcile, replies_from_doc
-from scenarios.deposit_inquiry.records import check_reply, parse_inquiry
+from scenarios.deposit_inquiry.records import parse_inquiry
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY, build_world
 from scenarios.deposit_inquiry.samples_write import write_world
 from scenarios.deposit_inquiry.schemas import PACKAGED_MAPPINGS, SCHEMAS
@@ -62,8 +63,7 @@ def _read(root: Path, today: date) -> tuple[list, list]:
     for f in sorted((root / "inbox" / "deposit_inquiry").glob("*.csv")):
         table = read_table(f, layouts, ("reply",))
         key = hashlib.sha256(f.read_bytes()).hexdigest()[:16]
-        for row, raw in table.rows:
-            values, problems = check_reply(table.layout, raw, today)
+        for row, _raw, values, problems in reply_rows(table.layout, table.rows, today):
             arrival += 1
             docs.append(StoredDoc(f"{key}:r{row}", "data", table.layout.id, f.name, f"{row}行目",
                                   "", "bench", today.isoformat(), values, problems, arrival))

@@ -26,13 +26,13 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_each_generated_file_is_read_with_its_own_layout(files: Path) -> None:
     expected = {"service_reply": "reply_service", "bank_reply": "reply_bank_legacy",
-                "yucho_reply": "reply_yucho"}
+                "yucho_reply": "reply_yucho", "service_detail_reply": "reply_service_detail"}
     seen = set()
     for f in sorted((files / "inbox" / "deposit_inquiry").glob("*.csv")):
         table = read_table(f, LAYOUTS, ("reply",))
         want = next(v for k, v in expected.items() if f.name.startswith(k))
         assert table.layout.id == want, f.name
-        assert table.encoding == ("utf-8-sig" if want == "reply_service" else "cp932")
+        assert table.encoding == ("utf-8-sig" if want.startswith("reply_service") else "cp932")
         seen.add(want)
     assert seen == set(expected.values())
     for name, enc in (("ledger.csv", "utf-8-sig"), ("ledger_cp932.csv", "cp932"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import date
 
 from ocr.japanese import normalize_text
 from ocr.reasons import Reason
@@ -26,7 +27,8 @@ from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.deposit_inquiry.records import FIELD_LABELS, check_reply
 from scenarios.deposit_inquiry.schemas import REPLY, TX_FIELDS
 
-__all__ = ["DATA_FORM", "LAYOUT_FIELD", "RECORDED_FIELDS", "read_reply_file", "record_values"]
+__all__ = ["DATA_FORM", "LAYOUT_FIELD", "RECORDED_FIELDS", "read_reply_file", "record_values",
+           "reply_rows"]
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +43,9 @@ RECORDED_FIELDS: dict[str, str] = {
     "no_account": "checkbox", "reply_date": "date", "registered_address": "text",
     "transactions": "text",
 }  # fmt: skip
+# the rows of one account's transactions repeat these (a different balance is another reply)
 _ACCOUNT = ("inquiry_number", "bank_code", "branch_code", "account_type", "account_number",
-            "kana", "birth_date")
+            "kana", "birth_date", "balance", "balance_date")
 
 
 def _reason(why: str) -> Reason:
@@ -80,13 +83,13 @@ def record_values(rec: DocumentRecord) -> tuple[str, dict[str, str], list[tuple[
     return layout, values, problems
 
 
-def _accounts(layout: Layout, rows: list[tuple[int, dict[str, str]]], ctx: RunContext
-              ) -> list[tuple[int, dict[str, str], dict[str, str], list[tuple[str, str]]]]:
+def reply_rows(layout: Layout, rows: list[tuple[int, dict[str, str]]], today: date
+               ) -> list[tuple[int, dict[str, str], dict[str, str], list[tuple[str, str]]]]:
     """(first row, raw, values, problems) per reply: a row, or one account's transactions."""
     out: list[tuple[int, dict[str, str], dict[str, str], list[tuple[str, str]]]] = []
     accounts: dict[tuple[str, ...], int] = {}
     for row, raw in rows:
-        values, problems = check_reply(layout, raw, ctx.today)
+        values, problems = check_reply(layout, raw, today)
         tx = [values.pop(f, "") for f in TX_FIELDS]
         key = tuple(values.get(f, "") for f in _ACCOUNT)
         if any(tx) and key in accounts:  # one more transaction of an account already read
@@ -109,7 +112,7 @@ def read_reply_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]
     if isinstance(table, ItemResult):
         return table
     docs = []
-    for row, raw, values, problems in _accounts(table.layout, table.rows, ctx):
+    for row, raw, values, problems in reply_rows(table.layout, table.rows, ctx.today):
         docs.append(DocumentRecord(
             doc_id=f"{ctx.run_id}-{item.seq:03d}-r{row:05d}", form_id=DATA_FORM,
             source_file=item.name, page=str(row),

@@ -404,7 +404,7 @@ def _details(d: _Drawer, replies: list[SReply], rng: np.random.Generator) -> Non
         rows = []
         for _ in range(int(rng.integers(0, 5))):  # newest first, walked back from the balance
             amount = int(np.exp(rng.uniform(np.log(500), np.log(300_000))))
-            out = bool(rng.random() < 0.6)
+            out = bool(rng.random() < 0.6) or amount > balance  # never below zero before
             rows.append((day, _TX_WORDS[int(rng.integers(len(_TX_WORDS)))],
                          amount if out else 0, 0 if out else amount, balance))
             balance += amount if out else -amount
