@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from test_deposit_inquiry_run import SCENARIO, _read, _run, _truth, _workspace
+from test_deposit_inquiry_run import SCENARIO, _read, _review_sheet, _run, _truth, _workspace
 
 from robots.kit.reconcile import name_key
 from scenarios.deposit_inquiry.samples import SAMPLE_TODAY
@@ -27,14 +27,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("di-samples")
     write_sample_set(root, count=90, seed=21, today=SAMPLE_TODAY, paper=0)
     return root
-
-
-def _review(path: Path) -> tuple[openpyxl.Workbook, object, dict[str, int], int]:
-    wb = openpyxl.load_workbook(path)
-    ws = wb["確認リスト"]
-    head = next(r for r in range(1, 20) if ws.cell(r, 1).value == "区分")
-    names = [c.value for c in ws[head]]
-    return wb, ws, {h: names.index(h) + 1 for h in names if h}, head
 
 
 def _ledger(root: Path) -> dict[str, dict[str, str]]:
@@ -57,7 +49,7 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
     ledger = _ledger(sample)
     cfg = _workspace(tmp_path, sample)
     first = _read(_run(cfg))
-    wb, ws, col, head = _review(first.workbook)
+    wb, ws, col, head = _review_sheet(first.workbook)
     row = next(r for r in range(head + 1, ws.max_row + 1)
                if ws.cell(r, col["区分"]).value == "要確認"
                and ws.cell(r, col["照会番号（照合先）"]).value
@@ -78,7 +70,7 @@ def test_a_link_the_facts_contradict_is_not_applied_unless_a_reason_is_given(
     assert got["状態"] == "要再確認" and got["照合方法"] == "職員確認", got
     assert "金融機関が違う" in got["理由"] and "生年月日が違う" in got["理由"]
     assert second.inquiries[wrong] == "未回答（期限超過）"  # the other person is untouched
-    wb, ws, col, head = _review(second.workbook)
+    wb, ws, col, head = _review_sheet(second.workbook)
     r = next(r for r in range(head + 1, ws.max_row + 1)
              if tuple(ws.cell(r, col["ファイル・位置"]).value.split("\n")) == where)
     assert ws.cell(r, col["区分"]).value == "要再確認"
@@ -124,7 +116,7 @@ def test_one_decision_covers_every_account_of_one_reply(sample: Path, tmp_path: 
         csv.writer(fh).writerows(rows)
     first = _read(_run(cfg))
     assert {first.replies[(file, loc)]["状態"] for loc in locators} == {"要確認"}
-    wb, ws, col, head = _review(first.workbook)
+    wb, ws, col, head = _review_sheet(first.workbook)
     mine = [r for r in range(head + 1, ws.max_row + 1)
             if ws.cell(r, col["ファイル・位置"]).value.startswith(file)
             and ws.cell(r, col["照会番号（照合先）"]).value == number]

@@ -372,17 +372,8 @@ def build_world(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper: 
 
 def passport_romaji(kana: str) -> str:
     """A kana name as a passport writes it: Hepburn without long vowels, upper case."""
-    words = _words(kana)
-    out = []
-    for w in words:
-        roma = jaconv.kana2alphabet(jaconv.kata2hira(w))
-        out.append(roma.replace("ou", "o").replace("uu", "u").upper())
-    return " ".join(out)
-
-
-def _words(kana: str) -> list[str]:
-    """The words of a kana name (family, given) split at its space."""
-    return [w for w in kana.replace("\u3000", " ").split(" ") if w]
+    return " ".join(jaconv.kana2alphabet(jaconv.kata2hira(w)).replace("ou", "o")
+                    .replace("uu", "u").upper() for w in kana.replace("\u3000", " ").split())
 
 
 _TX_WORDS = ("給与", "年金", "振込", "ATM", "カード", "電気料", "水道料", "家賃", "口座振替")
@@ -393,14 +384,11 @@ def _details(d: _Drawer, replies: list[SReply], rng: np.random.Generator) -> Non
     """Banks on the online service that answer in its detailed layout (届出住所, 取引明細)."""
     banks = sorted({r.bank_code for r in replies if r.channel == "reply_service"})
     chosen = {b for b in banks if rng.random() < DETAIL_RATE}
-    for r in replies:
-        if r.channel != "reply_service" or r.bank_code not in chosen:
-            continue
+    for r in (r for r in replies if r.channel == "reply_service" and r.bank_code in chosen):
         r.channel = "reply_service_detail"
         if r.no_account or r.inquiry is None:
             continue
-        r.registered_address = r.inquiry.address
-        balance, day = r.balance, r.balance_date or d.today
+        r.registered_address, balance, day = r.inquiry.address, r.balance, r.balance_date or d.today
         rows = []
         for _ in range(int(rng.integers(0, 5))):  # newest first, walked back from the balance
             amount = int(np.exp(rng.uniform(np.log(500), np.log(300_000))))
@@ -416,9 +404,8 @@ def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.
                count: int) -> None:
     """Latin-letter holders and bank-style ヴ spellings (see the module docstring)."""
     mine: dict[int, list[SReply]] = {}
-    for r in replies:
-        if r.inquiry is not None:
-            mine.setdefault(id(r.inquiry), []).append(r)
+    for r in (r for r in replies if r.inquiry is not None):
+        mine.setdefault(id(r.inquiry), []).append(r)
     plain = [q for q in inquiries if q.fate in ("account", "none") and not q.paper
              and all(r.channel in ("reply_service", "reply_bank_legacy")
                      for r in mine.get(id(q), []))]
@@ -435,8 +422,7 @@ def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.
     for k, q in enumerate(vu[:max(1, round(count * BANK_STYLE_RATE))] if count >= 20 else []):
         at = next(i for i, ch in enumerate(q.kana) if ch in _VU_SPELLING)
         q.ledger_kana = q.kana[:at] + _VU_SPELLING[q.kana[at]] + q.kana[at + 1:]
-        bank = q.ledger_kana.replace("ヴィ", "ヴイ").replace("ヴァ", "ヴア").replace(
-            "ヴェ", "ヴエ").replace("ヴォ", "ヴオ")
+        bank = q.ledger_kana.translate(_SMALL)  # Zengin kana has no small kana: ヴィ → ヴイ
         for r in mine[id(q)]:
             r.kana = jaconv.z2h(bank, kana=True, ascii=False, digit=False)
             r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "bank_style"]
