@@ -179,3 +179,29 @@ def test_sends_of_a_run_that_died_go_out_again(sample: Path, tmp_path: Path,
     s = _run(cfg, SENT_ON)  # the dead run's folder is gone: its letters were never sent
     assert s.out_dir is not None and len(_sent_files(s.out_dir)) == len(set(unsent.values()))
     assert len(_sends(tmp_path)) == len(unsent)
+
+
+def test_due_sends_only_what_was_never_sent_and_holds_what_cannot_go() -> None:
+    from scenarios.deposit_inquiry.records import Inquiry
+    from scenarios.deposit_inquiry.send import due
+    from scenarios.deposit_inquiry.settings import SendSettings
+    from scenarios.deposit_inquiry.store import Send
+
+    def inquiry(number: str, **kw: object) -> Inquiry:
+        base = dict(number=number, purpose="税務", name="山田太郎", kana="ヤマダタロウ",
+                    birth_date="1980-01-02", address="熊本県", bank_code="0182",
+                    branch_code="", sent_date="", deadline="", row=2)
+        return Inquiry(**{**base, **kw})  # type: ignore[arg-type]
+
+    sent = Send("2", 1, "letter", "0182", "", "美里町照第2号", "2026-09-01", "2026-10-01",
+                "f.pdf", "r1", "sent", {})
+    ledger = [inquiry("1"), inquiry("2"), inquiry("3", sent_date="2026-08-01"),
+              inquiry("4", marked=False), inquiry("5", marked=True), inquiry("6", purpose="年金"),
+              inquiry("7", problems=("金融機関コード: 全銀データにない（9999）",))]
+    out, held = due(ledger, {"2": [sent]}, set(), SendSettings())
+    assert [(o.inquiry.number, o.round) for o in out] == [("1", 1), ("5", 1)]
+    assert [i.number for i, _ in held] == ["6", "7"]
+    assert "根拠法令" in held[0][1] and "全銀データ" in held[1][1]
+    out, _ = due(ledger, {"2": [sent]}, {"2", "3"}, SendSettings())  # 再照会 asked for
+    assert [(o.inquiry.number, o.round) for o in out] == [("1", 1), ("2", 2), ("3", 2), ("5", 1)]
+    assert out[1].previous == sent
