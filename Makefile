@@ -14,6 +14,8 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-
 # Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write)
 # and a real browser (Chromium renders the evaluation report's HTML page).
 TEST_PACKAGES := libreoffice-calc-nogui chromium
+# poppler-utils: pdftoppm and pdftotext read back the deposit-inquiry letters (PDF) in tests
+TEST_PACKAGES += poppler-utils
 
 .PHONY: setup demo test lint bench bench-faults clean system system-test samples forms
 

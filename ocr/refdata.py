@@ -33,8 +33,10 @@ __all__ = [
     "NAME_MATCH_THRESHOLD",
     "PostalEntry",
     "address_matches_postal",
+    "bank_full_name",
     "bank_name",
     "bank_names_match",
+    "branch_full_name",
     "branch_name",
     "branch_names_match",
     "postal_lookup",
@@ -214,6 +216,36 @@ def branch_names_match(bank_code: str, branch_code: str, read_name: str) -> bool
         ours = _branch_forms(read_name, kana=True)
         return _similar(ours, _branch_forms(branch.kana, kana=True))
     return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False))
+
+
+def bank_full_name(code: str) -> str | None:
+    """The institution's name as a letter is addressed: 肥後 → 肥後銀行, 長野信金 → 長野信用金庫.
+
+    Zengin keeps short forms only; the type word it abbreviates (the long forms above, read
+    backwards) is written out, and a bank (codes below 1000, and ゆうちょ) gets 銀行.
+    """
+    short = bank_name(code)
+    if short is None:
+        return None
+    for long, abbr in _BANK_LONG_FORMS:
+        if abbr and short.endswith(abbr):
+            return short[: -len(abbr)] + long
+    if int(_code(code, 4)) < 1000 or code == "9900":
+        return short + "銀行"
+    return short
+
+
+def branch_full_name(bank_code: str, branch_code: str) -> str | None:
+    """The branch as a letter names it: zengin's 砥用 → 砥用支店; 本店営業部, 本所 stay as they are.
+
+    ゆうちょ銀行's branches are named by number (〇一八) and written 〇一八店.
+    """
+    name = branch_name(bank_code, branch_code)
+    if name is None:
+        return None
+    if name.endswith(_BRANCH_SUFFIXES):
+        return name
+    return name + ("店" if _code(bank_code, 4) == "9900" else "支店")
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from robots.kit.reconcile import (
     Matcher,
     first_occurrences,
     kanji_equivalent,
+    latin_readings,
     name_key,
     name_score,
     normalize_ref,
@@ -143,3 +144,51 @@ def test_blocking_keeps_ten_thousand_fast() -> None:
     for t in targets:
         m.link(Entity("q" + t.id, "", t.name, t.attrs))
     assert time.perf_counter() - t0 < 10.0
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("ヴィクトリア", "ｳﾞｲｸﾄﾘｱ"),             # bank style: Zengin kana has no small ィ
+    ("ヴァイオレット", "ｳﾞｱｲｵﾚｯﾄ"),
+    ("ヴェロニカ", "ｳﾞｴﾛﾆｶ"),
+    ("カヲル", "カオル"),                    # old kana in names
+])
+def test_bank_style_spellings_fold_to_one_key(a: str, b: str) -> None:
+    assert name_key(a) == name_key(b)
+
+
+def test_bank_style_names_link_by_number_as_any_name() -> None:
+    m = Matcher([Entity("v", "200", name_key("ヴィクトリア　スミス"),
+                        {"bank": "0182", "birth": "1990-03-03"})],
+                blocks=[("bank", "birth"), ("bank", "name")], verify=("bank", "birth"),
+                threshold=75.0)
+    q = Entity("q", "200", name_key("ｳﾞｲｸﾄﾘｱ ｽﾐｽ"), {"bank": "0182", "birth": "1990-03-03"})
+    assert m.link(q).certain  # the same reading: the number, bank and birth date decide
+    q = Entity("q", "", name_key("ｳﾞｲｸﾄﾘｱ ｽﾐｽ"), {"bank": "0182", "birth": "1990-03-03"})
+    link = m.link(q)
+    assert link.target == "v" and link.score == 100.0 and not link.certain
+
+
+@pytest.mark.parametrize(("latin", "kana"), [
+    ("SMITH JOHN", "スミス　ジョン"),         # English, read by e2k
+    ("VICTORIA", "ビクトリア"),
+    ("TANAKA TARO", "タナカ　タロウ"),        # passport romaji, read by jaconv
+    ("OHNO JUNKO", "オオノ　ジュンコ"),       # OH for a long o
+    ("JOHN SMITH", "スミス　ジョン"),         # the other order of family and given name
+])
+def test_latin_names_are_proposed_through_their_reading_never_certain(latin: str,
+                                                                       kana: str) -> None:
+    assert latin_readings(latin)
+    assert name_score(name_key(latin), name_key(kana)) < 75.0  # as spelt, never met
+    m = Matcher([Entity("k", "300", name_key(kana), {"bank": "0182", "birth": "1985-01-01"})],
+                blocks=[("bank", "birth"), ("bank", "name")], verify=("bank", "birth"),
+                threshold=75.0)
+    for ref in ("300", ""):
+        q = Entity("q", ref, name_key(latin), {"bank": "0182", "birth": "1985-01-01"},
+                   latin_readings(latin))
+        link = m.link(q)
+        assert link.target == "k" and not link.certain and "name_read" in link.reasons, link
+
+
+def test_kana_names_have_no_latin_reading() -> None:
+    assert latin_readings("ヤマダ　タロウ") == ()
+    assert latin_readings("") == ()

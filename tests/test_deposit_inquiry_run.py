@@ -119,7 +119,9 @@ def test_every_status_matches_the_truth(sample: Path, tmp_path: Path) -> None:
     _assert_matches_truth(out, truth)
     statuses = Counter(t["status"] for t in truth["inquiries"].values())
     assert set(statuses) == {"回答済・口座あり", "回答済・該当なし", "未回答（期限内）",
-                             "未回答（期限超過）", "要確認"}  # the sample covers them all
+                             "未回答（期限超過）", "要確認", "未送付"}  # the sample covers them all
+    noise = {n for t in truth["replies"] for n in t["noise"]}
+    assert {"latin", "bank_style"} <= noise  # Latin-letter holders, ｳﾞｲ for ヴィ
     assert {t["status"] for t in truth["replies"]} == {"照合済", "要確認", "照会なし", "重複"}
     assert s.documents == len(truth["replies"])  # one run-log document per reply row
     assert count_files(tmp_path, SCENARIO)["failed"] == []
@@ -164,22 +166,36 @@ def test_overdue_follows_the_injected_today(sample: Path, tmp_path: Path) -> Non
     assert all(earlier.inquiries[n] == truth["inquiries"][n]["status"] for n in answered)
 
 
-def test_reminder_lists_overdue_inquiries_by_bank(sample: Path, tmp_path: Path) -> None:
+def test_resend_list_names_banks_in_full_and_the_inquiry_as_sent(sample: Path,
+                                                                 tmp_path: Path) -> None:
     truth = _truth(sample)
     s = _run(_workspace(tmp_path, sample))
     assert s.out_dir is not None
-    (path,) = s.out_dir.glob("督促対象_*.csv")
+    (path,) = s.out_dir.glob("再照会対象_*.csv")
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     overdue = sorted(n for n, t in truth["inquiries"].items()
                      if t["status"] == "未回答（期限超過）")
     assert sorted(r["照会番号"] for r in rows) == overdue
     banks = [r["金融機関コード"] for r in rows]
-    assert banks == sorted(banks) and all(r["金融機関名"] for r in rows)
+    assert banks == sorted(banks)
+    # zengin's short names (肥後, 熊本) written out as a letter addresses a bank
+    assert all(r["金融機関名"].endswith(("銀行", "信用金庫", "信用組合", "農業協同組合", "金庫"))
+               for r in rows), [r["金融機関名"] for r in rows]
+    assert all(r["住所（照会時）"] and r["照会日"] and r["店舗"] for r in rows)
     assert all(int(r["超過日数"]) > 0 for r in rows)
-    ws = openpyxl.load_workbook(_read(s).workbook)["督促対象"]
+    wb = openpyxl.load_workbook(_read(s).workbook)
+    assert "督促対象" not in wb.sheetnames
+    ws = wb["再照会"]
+    assert "再照会" in ws["A1"].value and "督促" not in ws["A1"].value
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$2"
+    assert ws.page_setup.fitToWidth == 1
     assert len(ws.row_breaks.brk) == len(set(banks)) - 1  # each bank starts a page
+    titles = [c.value for c in ws["A"] if c.value and "御中" in str(c.value)]
+    assert len(titles) == len(set(banks)) and all("再照会" in t for t in titles)
+    head = [c.value for c in ws[2]]
+    assert head[-1] == "再照会を依頼"  # the request column is not printed
+    assert ws.print_area.endswith(f"${chr(ord('A') + len(head) - 2)}${ws.max_row}")
     assert (path.stat().st_mode & 0o777) == 0o600
 
 
@@ -296,26 +312,72 @@ def test_run_log_counts_replies_and_keeps_no_personal_data(sample: Path, tmp_pat
 
 # -- people's work taken back in -----------------------------------------------------------------
 
-def test_clerk_decisions_are_taken_by_the_next_run(sample: Path, tmp_path: Path) -> None:
+def _review_sheet(path: Path) -> tuple[openpyxl.Workbook, object, dict[str, int], int]:
+    """The saved workbook, its 確認リスト, column numbers by header, and the header row."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb["確認リスト"]
+    row = next(r for r in range(1, 20) if ws.cell(r, 1).value == "区分")
+    head = [c.value for c in ws[row]]
+    return wb, ws, {h: head.index(h) + 1 for h in head if h}, row
+
+
+def test_clerk_decisions_are_checked_then_taken_by_the_next_run(sample: Path,
+                                                                 tmp_path: Path) -> None:
+    truth = _truth(sample)
+    noise = {(t["file"], t["locator"]): set(t["noise"]) for t in truth["replies"]}
     cfg = _workspace(tmp_path, sample)
     out = _read(_run(cfg))
-    wb = openpyxl.load_workbook(out.workbook)
-    ws = wb["確認リスト"]
-    head = [c.value for c in ws[1]]
-    col = {h: head.index(h) + 1 for h in head}
-    decided: dict[str, str] = {}
-    for r in range(2, ws.max_row + 1):
-        reply_id = ws.cell(r, col["回答ID"]).value
+    wb, ws, col, head = _review_sheet(out.workbook)
+    assert "記入のしかた" in ws["A1"].value and ws.print_title_rows == f"${head}:${head}"
+    assert ws.page_setup.fitToWidth == 1
+    decided: dict[tuple[str, str], str] = {}
+    for r in range(head + 1, ws.max_row + 1):
+        where = tuple((ws.cell(r, col["ファイル・位置"]).value or "\n").split("\n"))
         proposed = ws.cell(r, col["照会番号（照合先）"]).value
         reason = ws.cell(r, col["理由"]).value or ""
-        if reply_id and proposed and "残高" not in reason:
+        if where in noise and proposed and "残高" not in reason:
             ws.cell(r, col["判断"]).value = "照合する" if len(decided) % 2 == 0 else "照合しない"
-            decided[reply_id] = ws.cell(r, col["判断"]).value
+            decided[where] = ws.cell(r, col["判断"]).value
     wb.save(out.workbook)
     assert decided
     after = _read(_run(cfg))
-    by_id = {r["回答ID"]: r for r in after.replies.values()}
-    for reply_id, what in decided.items():
-        r = by_id[reply_id]
+    rechecked = 0
+    for where, what in decided.items():
+        r = after.replies[where]
         assert r["照合方法"] == "職員確認"
-        assert r["状態"] == ("照合済" if what == "照合する" else "照会なし"), r
+        if what == "照合しない":
+            assert r["状態"] == "照会なし", r
+        elif "birth_typo" in noise[where]:  # the facts contradict the link: not applied
+            assert r["状態"] == "要再確認" and "生年月日が違う" in r["理由"], r
+            rechecked += 1
+        else:
+            assert r["状態"] == "照合済", r
+    assert rechecked or not any("birth_typo" in noise[w] for w, d in decided.items()
+                                if d == "照合する")
+
+
+def test_registered_address_and_transactions_are_kept_per_account(sample: Path,
+                                                                   tmp_path: Path) -> None:
+    detail = sample / "inbox" / SCENARIO / "service_detail_reply_01.csv"
+    with detail.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    tx: Counter[tuple[str, str]] = Counter()  # (inquiry, account) → transactions sent
+    for r in rows:
+        if r["取引日"]:
+            tx[(r["照会番号"].translate(str.maketrans("０１２３４５６７８９－", "0123456789-"))
+                .replace("-", ""), r["口座番号"])] += 1
+    assert tx  # the sample's detailed layout carries transactions
+    out = _read(_run(_workspace(tmp_path, sample)))
+    wb = openpyxl.load_workbook(out.workbook, read_only=True)
+    accounts = list(wb["口座一覧"].iter_rows(values_only=True))
+    head = accounts[0]
+    by_account = {(r[head.index("照会番号")], r[head.index("口座番号")]): r for r in accounts[1:]}
+    for (number, account), n in tx.items():
+        if out.inquiries.get(number) not in ("回答済・口座あり", "要確認"):
+            continue
+        row = by_account[(number, account)]
+        assert row[head.index("取引明細（件）")] == n and row[head.index("届出住所")]
+        sheet = list(wb[f"取引_{number}"].iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(sheet) if r and r[0] == "状態")
+        mine = [r for r in sheet[start + 1:] if r[4] == account]
+        assert len(mine) == n and all(r[5] and r[9] is not None for r in mine)

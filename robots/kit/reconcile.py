@@ -14,11 +14,15 @@ scenario's vocabulary:
 
 Names are compared by :func:`name_key`: the Zengin-style kana key of
 :func:`ocr.japanese.kana_match_key` (width, small kana, ヂ/ジ, ヅ/ズ, spaces) with long vowels
-folded (ヨーコ = ヨウコ, オーノ = オオノ); kanji names by :func:`kanji_equivalent` (old and
-variant forms: 髙/高, 邊/辺, 齋/斎, from the ``ja-itaiji`` data). Company names by
-:func:`company_key` / :func:`same_company`: 株式会社, (株), ㈱ and カブシキガイシャ (and the other
-company-type words) fold to one code wherever they stand, widths and spaces are ignored, and
-old/variant kanji compare equal.
+folded (ヨーコ = ヨウコ, オーノ = オオノ) and the spellings bank systems use for sounds Zengin
+kana cannot write small (ｳﾞｲｸﾄﾘｱ = ヴィクトリア, ｶｦﾙ = カオル). A name written in Latin
+letters (an account opened with the name on a residence card) has no kana to compare:
+:func:`latin_readings` gives its possible kana readings (romaji read back by ``jaconv``,
+English read by ``e2k``), and a link found through a reading is never certain. Kanji names
+by :func:`kanji_equivalent` (old and variant forms: 髙/高, 邊/辺, 齋/斎, from the
+``ja-itaiji`` data). Company names by :func:`company_key` / :func:`same_company`:
+株式会社, (株), ㈱ and カブシキガイシャ (and the other company-type words) fold to one code
+wherever they stand, widths and spaces are ignored, and old/variant kanji compare equal.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import jaconv
 from rapidfuzz import fuzz
 
 from ocr.japanese import kana_match_key, nfkc, normalize_kana, normalize_text
@@ -42,6 +47,7 @@ __all__ = [
     "first_occurrences",
     "group_by",
     "kanji_equivalent",
+    "latin_readings",
     "name_key",
     "name_score",
     "normalize_ref",
@@ -62,6 +68,13 @@ _ROWS = {
     "オ": "オコゴソゾトドノホボポモヨロヲォョ",
 }
 _VOWEL = {ch: v for v, chars in _ROWS.items() for ch in chars}
+# Bank-style spellings: Zengin kana has no small ァィゥェォ, so ヴィ is written ｳﾞｲ (ヴイ); and
+# the old kana ヰ, ヱ, ヲ of names (カヲル) are read イ, エ, オ. Folded to the modern spelling
+# before the Zengin key (which then folds ヴィ to ビ on both sides).
+_BANK_STYLE = (("ヴア", "ヴァ"), ("ヴイ", "ヴィ"), ("ヴエ", "ヴェ"), ("ヴオ", "ヴォ"),
+               ("ヴユ", "ヴュ"))
+_OLD_KANA = str.maketrans({"ヰ": "イ", "ヱ": "エ", "ヲ": "オ"})
+_LATIN = re.compile(r"[A-Za-z]+")
 
 
 def normalize_ref(s: str) -> str:
@@ -96,10 +109,60 @@ def _fold_long_vowels(k: str) -> str:
 def name_key(kana: str) -> str:
     """The comparison key of a name in kana: equal for every spelling of the same reading.
 
-    Full/half width, hiragana, spaces, small kana written large (Zengin), ヂ/ジ, ヅ/ズ, ヴ/ブ
-    and long vowels (ー, ウ, オ) all fold; voiced marks are kept (ガ ≠ カ).
+    Full/half width, hiragana, spaces, small kana written large (Zengin), ヂ/ジ, ヅ/ズ, ヴ/ブ,
+    bank-style ヴイ for ヴィ, old kana (ヲ/オ) and long vowels (ー, ウ, オ) all fold; voiced
+    marks are kept (ガ ≠ カ).
     """
-    return kana_match_key(_fold_long_vowels(normalize_kana(kana)))
+    k = normalize_kana(kana).translate(_OLD_KANA)
+    for bank_style, modern in _BANK_STYLE:
+        k = k.replace(bank_style, modern)
+    return kana_match_key(_fold_long_vowels(k))
+
+
+@functools.cache
+def _english_reader() -> Callable[[str], str] | None:
+    try:
+        from e2k import C2K  # numpy-only RNN, models inside the wheel: loaded on first use
+    except ImportError:  # pragma: no cover - a pinned dependency
+        return None
+    # the distilled model: the same readings of names here, six times faster than the default
+    return C2K(model="turbo")  # type: ignore[no-any-return]
+
+
+def _romaji(word: str) -> str:
+    """A word in romaji read back as katakana by jaconv; "" when letters are left over.
+
+    Passport spelling writes a long o as ``oh`` (OHNO = オオノ): read as ``ou``.
+    """
+    w = re.sub(r"oh(?=[^aiueo]|$)", "ou", word.lower())
+    kana = jaconv.hira2kata(jaconv.alphabet2kana(w))
+    return "" if _LATIN.search(kana) else kana
+
+
+@functools.lru_cache(maxsize=16384)
+def latin_readings(name: str) -> tuple[str, ...]:
+    """Name keys of the kana readings of a name written in Latin letters; () when it has none.
+
+    Each word is read as romaji (``jaconv``: TANAKA TARO → タナカタロ) and as English
+    (``e2k``'s distilled "turbo" character model: SMITH → スミス); both orders of a
+    two-word name are given, since registers and banks order family and given names
+    differently. A reading is a
+    guess: a link found through one is a proposal for a person to confirm, never certain.
+    """
+    words = _LATIN.findall(nfkc(name or ""))
+    if not words:
+        return ()
+    english = _english_reader()
+    readings: list[list[str]] = [[_romaji(w) for w in words]]
+    if english is not None:
+        readings.append([english(w.lower()) for w in words])
+    keys: list[str] = []
+    for parts in readings:
+        if not all(parts):
+            continue
+        orders = [parts, parts[::-1]] if len(parts) == 2 else [parts]
+        keys += [name_key("".join(o)) for o in orders]
+    return tuple(k for k in dict.fromkeys(keys) if k)
 
 
 def name_score(a: str, b: str) -> float:
@@ -204,12 +267,15 @@ class Entity:
 
     ``name`` must already be a key (:func:`name_key`); ``attrs`` hold the facts that block
     and verify (e.g. ``{"bank": "0182", "birth": "1980-04-12"}``), ``""`` when unknown.
+    ``readings`` are keys of guessed readings of the name (:func:`latin_readings`): they
+    score like the name, but a link they win is never certain.
     """
 
     id: str
     ref: str = ""
     name: str = ""
     attrs: Mapping[str, str] = field(default_factory=dict)
+    readings: tuple[str, ...] = ()
 
     def get(self, attr: str) -> str:
         return self.name if attr == "name" else self.attrs.get(attr, "")
@@ -222,7 +288,8 @@ class Link:
     ``method`` is ``ref`` (by reference), ``fuzzy`` (blocking + name similarity) or ``none``.
     ``reasons`` are stable codes: ``ref_not_found``, ``ref_ambiguous``, ``name_differs``,
     ``differs:<attr>``, ``ref_conflict`` (the reference names a record the facts do not fit),
-    ``no_ref``, ``ambiguous``. ``alternatives`` are other candidates, best first.
+    ``no_ref``, ``ambiguous``, ``name_read`` (the name matched only through a reading).
+    ``alternatives`` are other candidates, best first.
     """
 
     query: str
@@ -239,6 +306,7 @@ class _Scored:
     entity: Entity
     score: float
     differs: tuple[str, ...]
+    read: bool = False  # the score is that of a guessed reading, not of the name
 
     def rank(self) -> tuple[bool, float, int]:
         return (not self.differs, self.score, -len(self.differs))
@@ -281,18 +349,24 @@ class Matcher:
 
     def _score(self, q: Entity, t: Entity) -> _Scored:
         differs = tuple(a for a in self.verify if not q.get(a) or q.get(a) != t.get(a))
-        return _Scored(t, name_score(q.name, t.name), differs)
+        score, read = name_score(q.name, t.name), False
+        for reading in q.readings:
+            if (s := name_score(reading, t.name)) > score:
+                score, read = s, True
+        return _Scored(t, score, differs, read)
 
     def candidates(self, q: Entity) -> list[_Scored]:
         """Targets sharing a block with ``q`` whose name scores at least the threshold."""
         seen: dict[str, _Scored] = {}
         for spec, index in zip(self.blocks, self._index, strict=True):
-            key = tuple(q.get(a) for a in spec)
-            if not all(key):
-                continue
-            for t in index.get(key, ()):
-                if t.id not in seen:
-                    seen[t.id] = self._score(q, t)
+            names = (q.name, *q.readings) if "name" in spec else (q.name,)
+            for name in names:
+                key = tuple(name if a == "name" else q.get(a) for a in spec)
+                if not all(key):
+                    continue
+                for t in index.get(key, ()):
+                    if t.id not in seen:
+                        seen[t.id] = self._score(q, t)
         found = [s for s in seen.values() if s.score >= self.threshold]
         return sorted(found, key=lambda s: (s.rank(), s.entity.id), reverse=True)
 
@@ -302,6 +376,8 @@ class Matcher:
             return Link(q.id, None, "none", 0.0, False, reasons)
         best, rest = found[0], found[1:]
         why = [*reasons, *(f"differs:{a}" for a in best.differs)]
+        if best.read:
+            why.append("name_read")
         if rest and rest[0].rank()[0] == best.rank()[0] and (
                 best.score - rest[0].score <= self.margin):
             why.append("ambiguous")
@@ -318,10 +394,11 @@ class Matcher:
         if len(hits) > 1:
             return self._fuzzy(q, ("ref_ambiguous",))
         hit = self._score(q, hits[0])
-        if not hit.differs and hit.score >= self.certain_score:
+        if not hit.differs and hit.score >= self.certain_score and not hit.read:
             return Link(q.id, hit.entity.id, "ref", hit.score, True)
         if not hit.differs and hit.score >= self.threshold:
-            return Link(q.id, hit.entity.id, "ref", hit.score, False, ("name_differs",))
+            why = ("name_read",) if hit.read else ("name_differs",)
+            return Link(q.id, hit.entity.id, "ref", hit.score, False, why)
         # The number names someone the facts do not fit: a mistyped number, or a wrong reply.
         other = self._fuzzy(q, ("ref_conflict",))
         if (other.target is not None and other.target != hit.entity.id

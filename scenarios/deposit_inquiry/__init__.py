@@ -20,13 +20,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ocr.errors import OcrError
+from ocr.render import find_font
 from robots.config import Config
 from robots.kit.tables import Layout
 from robots.kit.tabular import SourceError, TableOrScanScenario
 from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.deposit_inquiry.datafiles import DATA_FORM, read_reply_file
 from scenarios.deposit_inquiry.finish import finish_run
-from scenarios.deposit_inquiry.settings import DepositInquirySettings, layouts_for, load_ledger
+from scenarios.deposit_inquiry.settings import (
+    DepositInquirySettings,
+    layouts_for,
+    load_ledger,
+    upload_layout,
+)
 
 __all__ = ["DATA_FORM", "DepositInquiry", "DepositInquirySettings", "scenario"]
 
@@ -47,12 +54,23 @@ class DepositInquiry(TableOrScanScenario):
         return layouts_for(config, settings)
 
     def check_sources(self, config: Config, settings: Any) -> list[str]:
-        """The ledger: it must exist, be readable in a known layout and hold inquiries."""
+        """The ledger, and the upload layout and the letters' font when inquiries are sent.
+
+        The ledger must exist, be readable in a known layout and hold inquiries.
+        """
+        problems = []
         try:
             load_ledger(config, settings)
+            if settings.send.enabled:
+                upload_layout(config, settings)
         except SourceError as exc:
-            return [exc.problem]
-        return []
+            problems.append(exc.problem)
+        if settings.send.enabled:
+            try:
+                find_font("mincho")
+            except OcrError as exc:
+                problems.append(f"scenarios.deposit_inquiry.send: {exc}")
+        return problems
 
     def read_data(self, item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...]
                   ) -> ItemResult:

@@ -1,17 +1,29 @@
 """Statuses: every inquiry and every reply ends in exactly one, for a stated reason.
 
-Inquiries: 回答済・口座あり, 回答済・該当なし, 未回答（期限内）, 未回答（期限超過）, 要確認.
-Replies: 照合済, 要確認, 照会なし (matches no inquiry), 重複 (the same reply received twice).
+Inquiries: 回答済・口座あり, 回答済・該当なし, 未回答（期限内）, 未回答（期限超過）, 要確認,
+未送付 (neither sent by hand nor by the robot yet).
+Replies: 照合済, 要確認, 要再確認 (a clerk's link the facts contradict), 照会なし (matches no
+inquiry), 重複 (the same reply received twice).
 
 A reply is 照合済 only when its inquiry number names an inquiry whose bank, birth date and
 name (kana key; kanji up to old/variant forms when both are known) all agree, nothing in the
 reply needs a look, and no other reply contradicts it — or when a clerk linked it on an
-earlier review sheet. A link found without the number is a proposal with its score and
+earlier review sheet and the facts do not contradict the link. A link found without the
+number, or through the reading of a name in Latin letters, is a proposal with its score and
 always 要確認, however high the score: it is never reported as certain.
+
+A clerk's link is checked before it is applied (:func:`decision_conflicts`): a bank, a branch
+(when both sides name one) or a birth date that differs, or a kana key below the proposal
+threshold, keeps it from being applied — the reply comes back 要再確認 with both sets of facts
+and why — unless the clerk wrote the reason in 備考: the link is then applied as *forced*,
+listed in the workbook and counted in the run log. A decision is about one reply of a bank
+(one person), so it covers every account that reply reports (:attr:`Reply.group`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,27 +31,32 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from ocr.japanese import normalize_kana, normalize_text
+from ocr.japanese import normalize_text
 from robots.kit.reconcile import (
     Entity,
     Link,
     Matcher,
     first_occurrences,
     kanji_equivalent,
+    latin_readings,
     name_key,
+    name_score,
     normalize_ref,
 )
 from robots.kit.state import StoredDoc
-from scenarios.deposit_inquiry.records import Inquiry, Reply, account_type
-from scenarios.deposit_inquiry.store import Decision
+from scenarios.deposit_inquiry.records import Inquiry, Reply, account_type, holder_kana
+from scenarios.deposit_inquiry.store import Decision, Send
 
 __all__ = [
+    "DECIDED",
+    "FORCED",
     "InquiryFinding",
     "InquiryStatus",
     "MatchOptions",
     "Reconciliation",
     "ReplyFinding",
     "ReplyStatus",
+    "decision_conflicts",
     "reconcile",
     "replies_from_doc",
 ]
@@ -55,6 +72,7 @@ class InquiryStatus(StrEnum):
     PENDING = "未回答（期限内）"
     OVERDUE = "未回答（期限超過）"
     REVIEW = "要確認"
+    UNSENT = "未送付"
 
 
 class ReplyStatus(StrEnum):
@@ -62,6 +80,7 @@ class ReplyStatus(StrEnum):
 
     MATCHED = "照合済"
     REVIEW = "要確認"
+    RECHECK = "要再確認"
     NO_INQUIRY = "照会なし"
     DUPLICATE = "重複"
 
@@ -76,6 +95,7 @@ _LINK_REASONS = {
     "differs:bank": "金融機関が台帳の照会先と異なる",
     "ambiguous": "同程度に一致する照会が他にもある",
     "decision_unusable": "確認リストで選んだ照会番号が台帳に1件だけ存在しない",
+    "name_read": "英字の名義をカナの読みに直して照合した候補（読みは推定）",
 }
 _PAPER_COMMON = {"inquiry_number": "inquiry_number", "bank_code": "bank_code",
                  "branch_code": "branch_code", "subject_name_kana": "kana",
@@ -83,6 +103,7 @@ _PAPER_COMMON = {"inquiry_number": "inquiry_number", "bank_code": "bank_code",
                  "balance_date": "balance_date", "no_account": "no_account",
                  "reply_date": "reply_date", "bank_name": "", "branch_name": ""}
 _PAPER_ROWS = 3
+DECIDED, FORCED = "職員確認", "職員確認（強制）"
 
 
 @dataclass(frozen=True)
@@ -102,10 +123,18 @@ class ReplyFinding:
     reply: Reply
     status: ReplyStatus
     inquiry: Inquiry | None = None
-    method: str = ""  # 照会番号 / 氏名・生年月日 / 職員確認
+    method: str = ""  # 照会番号 / 氏名・生年月日 / 職員確認 / 職員確認（強制）
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     duplicate_of: str = ""
+    #: what the machine proposed (or found) without the clerk's decision
+    proposed: Inquiry | None = None
+    #: why the facts contradict the clerk's link (要再確認, or forced with a 備考)
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def forced(self) -> bool:
+        return self.method == FORCED
 
 
 @dataclass
@@ -130,6 +159,11 @@ class Reconciliation:
     today: date
     inquiries: list[InquiryFinding]
     replies: list[ReplyFinding]
+    #: inquiry number → the robot's sends of it (facts as sent, document numbers)
+    sends: Mapping[str, list[Send]] = field(default_factory=dict)
+
+    def forced(self) -> list[ReplyFinding]:
+        return [f for f in self.replies if f.forced]
 
     def inquiry_counts(self) -> Counter[str]:
         return Counter(f.status.value for f in self.inquiries)
@@ -146,20 +180,31 @@ def _problem_texts(problems: Iterable[tuple[str, str]]) -> tuple[str, ...]:
 def _reply(doc: StoredDoc, suffix: str, v: Mapping[str, str], problems: Sequence[tuple[str, str]],
            decisions: Mapping[str, Decision]) -> Reply:
     reply_id = doc.doc_key + suffix
-    d = decisions.get(reply_id)
+    kana = holder_kana(v.get("kana", ""))
+    inquiry = normalize_ref(v.get("inquiry_number", ""))
+    if doc.kind == "paper":
+        group = doc.doc_key
+    else:  # the rows of one file about one person at one bank are one reply
+        facts = "|".join((inquiry, v.get("bank_code", ""), v.get("birth_date", ""),
+                          name_key(kana)))
+        group = f"{doc.doc_key.split(':')[0]}:g{hashlib.sha256(facts.encode()).hexdigest()[:8]}"
+    d = decisions.get(reply_id) or decisions.get(group)
+    tx = v.get("transactions", "")
     return Reply(
         reply_id=reply_id, doc_key=doc.doc_key, doc_id=doc.doc_id,
         source="paper" if doc.kind == "paper" else doc.layout, file_name=doc.file_name,
         locator=doc.locator + (f" {suffix.lstrip('#')}口座目" if suffix.strip("#0") else ""),
         arrival=doc.arrival, received=doc.received,
-        inquiry_number=normalize_ref(v.get("inquiry_number", "")),
+        inquiry_number=inquiry,
         bank_code=v.get("bank_code", ""), branch_code=v.get("branch_code", ""),
-        kana=normalize_kana(v.get("kana", "")), name=normalize_text(v.get("name", "")),
+        kana=kana, name=normalize_text(v.get("name", "")),
         birth_date=v.get("birth_date", ""), account_type=v.get("account_type", ""),
         account_number=v.get("account_number", ""), balance=v.get("balance", ""),
         balance_date=v.get("balance_date", ""), no_account=v.get("no_account") == "1",
         reply_date=v.get("reply_date", ""), problems=_problem_texts(problems),
-        decided=f"{d.action}:{d.inquiry}" if d else "")
+        decided=f"{d.action}:{d.inquiry}" if d else "", decided_note=d.note if d else "",
+        group=group, registered_address=v.get("registered_address", ""),
+        transactions=tuple(tuple(t) for t in json.loads(tx)) if tx else ())
 
 
 def replies_from_doc(doc: StoredDoc, decisions: Mapping[str, Decision]) -> list[Reply]:
@@ -192,26 +237,59 @@ def _entity(i: Inquiry, key: str) -> Entity:
     return Entity(key, i.number, name_key(i.kana), {"bank": i.bank_code, "birth": i.birth_date})
 
 
-def _link(matcher: Matcher, r: Reply, keys: Mapping[str, Inquiry],
-          by_number: Mapping[str, list[str]]) -> tuple[Link, str]:
-    """The reply's link, after a clerk's decision; the method as staff read it."""
-    action, _, number = r.decided.partition(":")
-    targets = by_number.get(normalize_ref(number), [])
-    if action == "link" and len(targets) == 1:
-        return Link(r.reply_id, targets[0], "decided", 100.0, True), "職員確認"
-    if action == "reject":
-        return Link(r.reply_id, None, "decided", 0.0, False, ("rejected",)), "職員確認"
-    q = Entity(r.reply_id, r.inquiry_number, name_key(r.kana),
-               {"bank": r.bank_code, "birth": r.birth_date})
-    link = matcher.link(q)
-    if action == "link":  # the number the clerk chose names no single inquiry
-        link = replace(link, certain=False, reasons=(*link.reasons, "decision_unusable"))
+def _query(r: Reply) -> Entity:
+    return Entity(r.reply_id, r.inquiry_number, name_key(r.kana),
+                  {"bank": r.bank_code, "birth": r.birth_date}, latin_readings(r.kana))
+
+
+def _machine_link(matcher: Matcher, r: Reply, keys: Mapping[str, Inquiry]) -> tuple[Link, str]:
+    """The reply's link as the machine finds it; the method as staff read it."""
+    link = matcher.link(_query(r))
     if link.certain and link.target is not None:
         same = kanji_equivalent(r.name, keys[link.target].name)
         if same is False:
             link = Link(link.query, link.target, link.method, link.score, False,
                         ("kanji_differs",))
     return link, {"ref": "照会番号", "fuzzy": "氏名・生年月日"}.get(link.method, "")
+
+
+def decision_conflicts(r: Reply, i: Inquiry, threshold: float) -> list[str]:
+    """Why the facts contradict linking reply ``r`` to inquiry ``i`` (Japanese); [] if none.
+
+    What a clerk's 照合する is checked against before it is applied: the bank, the branch
+    (when the inquiry names one and the reply gives one), the birth date, and the kana key
+    (at least the proposal threshold, through a reading for a Latin-letter name).
+    """
+    why = []
+    if r.bank_code != i.bank_code:
+        why.append(f"金融機関が違う（回答 {r.bank_code} {r.bank_name}／照会 {i.bank_code} "
+                   f"{i.bank_name}）")
+    if r.branch_code and i.branch_code and r.branch_code != i.branch_code:
+        why.append(f"店舗が違う（回答 {r.branch_code}／照会 {i.branch_code}）")
+    if r.birth_date != i.birth_date:
+        why.append(f"生年月日が違う（回答 {r.birth_date or '記載なし'}／照会 {i.birth_date}）")
+    target = name_key(i.kana)
+    score = max((name_score(k, target) for k in (name_key(r.kana), *latin_readings(r.kana))),
+                default=0.0)
+    if score < threshold:
+        why.append(f"氏名カナの類似度が{score:.0f}で基準（{threshold:.0f}）に届かない")
+    return why
+
+
+def _apply_decision(f: ReplyFinding, i: Inquiry, threshold: float) -> None:
+    """A clerk's link to ``i``: applied, forced (with the 備考), or back for a second look."""
+    r = f.reply
+    f.inquiry, f.conflicts = i, decision_conflicts(r, i, threshold)
+    if not f.conflicts:
+        f.status, f.method, f.score, f.reasons = ReplyStatus.MATCHED, DECIDED, 100.0, []
+    elif r.decided_note:
+        f.status, f.method = ReplyStatus.MATCHED, FORCED
+        f.reasons = [f"職員が理由を記入して照合した（備考: {r.decided_note}）", *f.conflicts]
+    else:
+        f.status, f.method = ReplyStatus.RECHECK, DECIDED
+        f.reasons = ["職員が照合するとした照会と事実が合わないため、反映していない: "
+                     + "／".join(f.conflicts)
+                     + "。照会番号を確認するか、それでも照合する理由を備考に記入してください"]
 
 
 def _conflicts(linked: Sequence[ReplyFinding]) -> dict[str, str]:
@@ -248,6 +326,8 @@ def _inquiry_status(i: Inquiry, replies: list[ReplyFinding], today: date, grace:
     if replies:
         found = any(not r.reply.no_account for r in replies)
         return (InquiryStatus.ACCOUNT if found else InquiryStatus.NONE), [], 0
+    if not i.sent_date and not i.deadline:
+        return InquiryStatus.UNSENT, ["まだ送付していない"], 0
     late = (today - date.fromisoformat(i.deadline)).days
     if late > grace:
         return InquiryStatus.OVERDUE, [], late
@@ -276,20 +356,28 @@ def reconcile(inquiries: Sequence[Inquiry], replies: Sequence[Reply], *, today: 
             findings.append(ReplyFinding(r, ReplyStatus.DUPLICATE, duplicate_of=dupes[r.reply_id],
                                          reasons=["同じ内容の回答を既に受け付けている"]))
             continue
-        link, method = _link(matcher, r, keys, by_number)
-        f = ReplyFinding(r, ReplyStatus.REVIEW, keys.get(link.target or ""), method, link.score)
+        link, method = _machine_link(matcher, r, keys)
+        f = ReplyFinding(r, ReplyStatus.REVIEW, keys.get(link.target or ""), method, link.score,
+                         proposed=keys.get(link.target or ""))
         f.reasons = [*r.problems, *(_LINK_REASONS.get(c, "") for c in link.reasons)]
         if "kanji_differs" in link.reasons:
             f.reasons.append("氏名（漢字）が台帳と一致しない")
-        if "rejected" in link.reasons:
-            f.status, f.reasons = ReplyStatus.NO_INQUIRY, ["職員が照合しないと判断した"]
+        action, _, number = r.decided.partition(":")
+        chosen = by_number.get(normalize_ref(number), []) if action == "link" else []
+        if action == "reject":
+            f.status, f.inquiry, f.method = ReplyStatus.NO_INQUIRY, None, DECIDED
+            f.reasons = ["職員が照合しないと判断した"]
+        elif len(chosen) == 1:
+            _apply_decision(f, keys[chosen[0]], options.threshold)
         elif link.target is None:
             f.status = ReplyStatus.REVIEW if r.problems else ReplyStatus.NO_INQUIRY
             if not r.problems:
                 f.reasons = ["照会番号・氏名・生年月日・金融機関のいずれでも台帳の照会に当たらない"]
-        elif link.certain and (not r.problems or link.method == "decided"):
+        elif link.certain and not r.problems and action != "link":
             f.status = ReplyStatus.MATCHED
-        if link.method == "fuzzy":
+        if action == "link" and len(chosen) != 1:  # the number chosen names no single inquiry
+            f.reasons.append(_LINK_REASONS["decision_unusable"])
+        if link.method == "fuzzy" and f.method != DECIDED and f.status is ReplyStatus.REVIEW:
             f.reasons.append(f"類似度 {link.score:.0f}")
         f.reasons = [x for x in f.reasons if x]
         findings.append(f)

@@ -18,6 +18,7 @@ from ocr.japanese import digits_only, normalize_kana, normalize_text, parse_amou
 from ocr.refdata import bank_name, branch_name
 from robots.kit.reconcile import normalize_ref
 from robots.kit.tables import Layout
+from scenarios.deposit_inquiry.schemas import TX_FIELDS
 
 __all__ = [
     "ACCOUNT_TYPES",
@@ -27,6 +28,8 @@ __all__ = [
     "Reply",
     "account_type",
     "check_reply",
+    "holder_kana",
+    "is_marked",
     "parse_inquiry",
     "yucho_to_zengin",
 ]
@@ -48,8 +51,13 @@ FIELD_LABELS = {
     "branch_code": "店舗コード", "sent_date": "照会日", "deadline": "回答期限",
     "account_type": "預貯金の種類", "account_number": "口座番号", "balance": "残高",
     "balance_date": "残高基準日", "no_account": "該当なし", "reply_date": "回答日",
-    "yucho_symbol": "記号", "yucho_number": "番号",
+    "yucho_symbol": "記号", "yucho_number": "番号", "send": "送付",
+    "registered_address": "届出住所", "tx_date": "取引日", "tx_description": "摘要",
+    "tx_withdrawal": "出金額", "tx_deposit": "入金額", "tx_balance": "取引後残高",
+    "transactions": "取引明細",
 }  # fmt: skip
+_LATIN = re.compile(r"[A-Za-z]")
+_LATIN_NAME = re.compile(r"[A-Z][A-Z .,'\-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,10 @@ class Inquiry:
     deadline: str
     row: int
     problems: tuple[str, ...] = ()
+    #: the ledger's 送付 mark: None when its layout has no such column (every unsent row goes)
+    marked: bool | None = None
+    document_number: str = ""  # of the latest send by the robot, or the ledger's 文書番号
+    resent: int = 0  # how many 再照会 the robot sent
 
     @property
     def bank_name(self) -> str:
@@ -104,6 +116,13 @@ class Reply:
     reply_date: str = ""
     problems: tuple[str, ...] = ()
     decided: str = field(default="", compare=False)  # a clerk's earlier decision, if any
+    decided_note: str = field(default="", compare=False)  # the clerk's 備考 with it
+    #: one reply (a bank's answer about one person) may report several accounts; a clerk's
+    #: decision is about the reply: every account of the group follows it
+    group: str = field(default="", compare=False)
+    registered_address: str = ""
+    #: (date, description, withdrawal, deposit, balance after) per transaction, in order
+    transactions: tuple[tuple[str, ...], ...] = ()
 
     @property
     def bank_name(self) -> str:
@@ -120,6 +139,23 @@ class Reply:
         return (self.inquiry_number, self.bank_code, self.branch_code, name_key(self.kana),
                 self.birth_date, "1" if self.no_account else "0", self.account_type,
                 self.account_number, self.balance, self.balance_date)
+
+
+def holder_kana(raw: str) -> str:
+    """The account holder's kana as compared: katakana, or Latin letters with their spaces.
+
+    A name in Latin letters (an account opened with a residence card) keeps its word breaks,
+    which :func:`robots.kit.reconcile.latin_readings` needs to read it word by word.
+    """
+    text = normalize_text(raw)
+    if _LATIN.search(text):
+        return " ".join(text.upper().split())
+    return normalize_kana(text)
+
+
+def is_marked(raw: str) -> bool:
+    """A 送付 mark as staff type it: ○, 1, 送付, yes …; empty or 0 is not marked."""
+    return normalize_text(raw).lower() in _TRUE | {"送付", "送る", "する", "済"}
 
 
 def _code(raw: str, width: int) -> str:
@@ -164,13 +200,17 @@ def parse_inquiry(layout: Layout, row: int, raw: dict[str, str]) -> Inquiry:
         problems.append("氏名カナ: 空欄")
     bank, branch = _code(v.get("bank_code", ""), 4), _code(v.get("branch_code", ""), 3)
     _bank(bank, branch, problems, branch_required=False)
+    sent = _date(v.get("sent_date", ""), "照会日", problems)
     return Inquiry(
         number=number, purpose=v.get("purpose", ""), name=normalize_text(v.get("name", "")),
         kana=kana, birth_date=_date(v.get("birth_date", ""), "生年月日", problems, required=True),
-        address=v.get("address", ""), bank_code=bank, branch_code=branch,
-        sent_date=_date(v.get("sent_date", ""), "照会日", problems),
-        deadline=_date(v.get("deadline", ""), "回答期限", problems, required=True),
-        row=row, problems=tuple(problems))
+        address=normalize_text(v.get("address", "")), bank_code=bank, branch_code=branch,
+        sent_date=sent,
+        # empty: the robot sets it from the day sent (by it, or by hand: 照会日)
+        deadline=_date(v.get("deadline", ""), "回答期限", problems),
+        row=row, problems=tuple(problems),
+        document_number=normalize_text(v.get("document_number", "")),
+        marked=is_marked(v.get("send", "")) if "send" in layout.columns else None)
 
 
 def account_type(raw: str) -> str:
@@ -229,10 +269,11 @@ def check_reply(layout: Layout, raw: dict[str, str], today: date
     if out["account_type"] == NO_ACCOUNT_MARK:
         out["account_type"] = ""
     out["no_account"] = "1" if no_account else "0"
-    out["kana"] = normalize_kana(v.get("kana", ""))
-    if not _KANA.fullmatch(out["kana"]):
-        problem("kana", "空欄かカタカナ以外を含む")
+    out["kana"] = holder_kana(v.get("kana", ""))
+    if not (_KANA.fullmatch(out["kana"]) or _LATIN_NAME.fullmatch(out["kana"])):
+        problem("kana", "空欄かカタカナ・英字以外を含む")
     out["name"] = normalize_text(v.get("name", ""))
+    out["registered_address"] = normalize_text(v.get("registered_address", ""))
     out["balance"] = ""
     if (b := normalize_text(v.get("balance", ""))):
         amount = parse_amount(b)
@@ -258,4 +299,15 @@ def check_reply(layout: Layout, raw: dict[str, str], today: date
             problem("balance", "空欄")
     if out["birth_date"] and out["birth_date"] > today.isoformat():
         problem("birth_date", "未来の日付")
+    if any(v.get(f) for f in TX_FIELDS):  # one transaction of the account (取引明細)
+        issues = []
+        out["tx_date"] = _date(v.get("tx_date", ""), FIELD_LABELS["tx_date"], issues)
+        problems += [("tx_date", p) for p in issues]
+        out["tx_description"] = normalize_text(v.get("tx_description", ""))
+        for f in ("tx_withdrawal", "tx_deposit", "tx_balance"):
+            text = normalize_text(v.get(f, ""))
+            amount = parse_amount(text) if text else None
+            out[f] = str(amount) if amount is not None else text
+            if text and amount is None:
+                problem(f, "金額として読めない")
     return out, problems

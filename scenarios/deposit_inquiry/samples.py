@@ -16,10 +16,17 @@ kana_typo(_no_number)  one kana wrong (with / without the number)               
 wrong_number           the number of another inquiry                                 要確認
 birth_typo             birth date off by a few days                                  要確認
 conflict               the same account twice with two balances                      要確認
+latin                  the holder's name in Latin letters (passport romaji)          要確認
+bank_style             a ヴ name (ヴィ in the ledger) written ｳﾞｲ as bank systems do    照合済
+                       (every second of these two also without the number)          要確認
 unknown                a person the town never asked about                           照会なし
 duplicate              a row sent again in a later file                              重複
 silent                 no reply: overdue or not by the deadline                      未回答
+unsent                 a ledger row not sent yet (no 照会日, no 回答期限)              未送付
 =====================  ============================================================  =======
+
+``latin``, ``bank_style`` and ``unsent`` are drawn from a stream of their own after all the
+rest, so that adding them left every other draw of a seed as it was.
 
 ``strict`` draws keep accidental look-alikes out (an unknown person with the same name or
 birth date at the same bank as an inquiry) so that small test sets have an exact truth;
@@ -49,6 +56,7 @@ __all__ = [
     "World",
     "build_world",
     "kana_variant",
+    "passport_romaji",
 ]
 
 SAMPLE_TODAY = dt.date(2026, 10, 1)
@@ -56,6 +64,8 @@ FATES = {"account": 0.38, "none": 0.27, "silent": 0.25, "review": 0.10}
 REVIEW_KINDS = {"no_number": 0.30, "kana_typo": 0.20, "kana_typo_no_number": 0.10,
                 "wrong_number": 0.15, "birth_typo": 0.10, "conflict": 0.15}
 UNKNOWN_RATE, DUPLICATE_RATE, TWIN_RATE, VARIANT_RATE = 0.03, 0.02, 0.01, 0.35
+LATIN_RATE, BANK_STYLE_RATE, UNSENT_RATE = 0.01, 0.01, 0.1
+_VU_SPELLING = {"バ": "ヴァ", "ビ": "ヴィ", "ベ": "ヴェ", "ボ": "ヴォ"}
 #: Old and variant kanji forms banks still print (all in CP932); equivalent under ja-itaiji.
 KANJI_VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
                   "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
@@ -85,6 +95,12 @@ class SInquiry:
     kind: str = ""  # the review noise, for fate "review"
     expected: str = ""
     paper: bool = False
+    ledger_kana: str = ""  # the kana as the ledger writes it, when not the person's own
+    unsent: bool = False  # not sent yet: the ledger has no 照会日 and no 回答期限
+
+    @property
+    def kana(self) -> str:
+        return self.ledger_kana or f"{self.person.last_kana}\u3000{self.person.first_kana}"
 
 
 @dataclass
@@ -104,11 +120,14 @@ class SReply:
     account_number: str = ""
     balance: int = 0
     balance_date: dt.date | None = None
-    channel: str = ""  # reply_service | reply_bank_legacy | reply_yucho | paper
+    channel: str = ""  # reply_service(_detail) | reply_bank_legacy | reply_yucho | paper
     noise: list[str] = field(default_factory=list)
     expected: str = ""
     file: str = ""
     locator: str = ""
+    registered_address: str = ""  # 届出住所, in the detailed layout
+    #: (date, description, withdrawal, deposit, balance after): the detailed layout's rows
+    transactions: list[tuple[dt.date, str, int, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -337,25 +356,95 @@ def build_world(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper: 
                     number=number)
         r.noise.append("unknown")
         replies.append(r)
+    _spellings(inquiries, replies, np.random.default_rng([seed, 603]), count)
+    _details(d, replies, np.random.default_rng([seed, 604]))
     sent = [r for r in replies if r.channel != "paper"]
     for i in sorted(d.rng.choice(len(sent), size=min(len(sent), round(
             len(sent) * DUPLICATE_RATE)), replace=False)) if sent else []:
         replies.append(SReply(**{**sent[int(i)].__dict__, "noise": ["duplicate"]}))
+    for n in range(count, count + round(count * UNSENT_RATE)):  # new rows, not sent yet
+        q = d.inquiry(n, None)
+        q.fate, q.kind, q.unsent = "unsent", "", True
+        inquiries.append(q)
     _expect(inquiries, replies, today)
     return World(today, seed, inquiries, replies)
+
+
+def passport_romaji(kana: str) -> str:
+    """A kana name as a passport writes it: Hepburn without long vowels, upper case."""
+    return " ".join(jaconv.kana2alphabet(jaconv.kata2hira(w)).replace("ou", "o")
+                    .replace("uu", "u").upper() for w in kana.replace("\u3000", " ").split())
+
+
+_TX_WORDS = ("給与", "年金", "振込", "ATM", "カード", "電気料", "水道料", "家賃", "口座振替")
+DETAIL_RATE = 0.3  # share of the online service's banks that also send 届出住所 and transactions
+
+
+def _details(d: _Drawer, replies: list[SReply], rng: np.random.Generator) -> None:
+    """Banks on the online service that answer in its detailed layout (届出住所, 取引明細)."""
+    banks = sorted({r.bank_code for r in replies if r.channel == "reply_service"})
+    chosen = {b for b in banks if rng.random() < DETAIL_RATE}
+    for r in (r for r in replies if r.channel == "reply_service" and r.bank_code in chosen):
+        r.channel = "reply_service_detail"
+        if r.no_account or r.inquiry is None:
+            continue
+        r.registered_address, balance, day = r.inquiry.address, r.balance, r.balance_date or d.today
+        rows = []
+        for _ in range(int(rng.integers(0, 5))):  # newest first, walked back from the balance
+            amount = int(np.exp(rng.uniform(np.log(500), np.log(300_000))))
+            out = bool(rng.random() < 0.6) or amount > balance  # never below zero before
+            rows.append((day, _TX_WORDS[int(rng.integers(len(_TX_WORDS)))],
+                         amount if out else 0, 0 if out else amount, balance))
+            balance += amount if out else -amount
+            day -= dt.timedelta(days=int(rng.integers(1, 12)))
+        r.transactions = rows[::-1]
+
+
+def _spellings(inquiries: list[SInquiry], replies: list[SReply], rng: np.random.Generator,
+               count: int) -> None:
+    """Latin-letter holders and bank-style ヴ spellings (see the module docstring)."""
+    mine: dict[int, list[SReply]] = {}
+    for r in (r for r in replies if r.inquiry is not None):
+        mine.setdefault(id(r.inquiry), []).append(r)
+    plain = [q for q in inquiries if q.fate in ("account", "none") and not q.paper
+             and all(r.channel in ("reply_service", "reply_bank_legacy")
+                     for r in mine.get(id(q), []))]
+    order = [plain[int(i)] for i in rng.permutation(len(plain))]
+    latin = order[:max(1, round(count * LATIN_RATE))] if count >= 20 else []
+    for k, q in enumerate(latin):
+        for r in mine[id(q)]:
+            r.kana = passport_romaji(q.kana)
+            r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "latin"]
+            if k % 2:  # half of them without the number: found by name and birth date only
+                r.number = ""
+                r.noise.append("no_number")
+    vu = [q for q in order[len(latin):] if any(ch in _VU_SPELLING for ch in q.kana)]
+    for k, q in enumerate(vu[:max(1, round(count * BANK_STYLE_RATE))] if count >= 20 else []):
+        at = next(i for i, ch in enumerate(q.kana) if ch in _VU_SPELLING)
+        q.ledger_kana = q.kana[:at] + _VU_SPELLING[q.kana[at]] + q.kana[at + 1:]
+        bank = q.ledger_kana.translate(_SMALL)  # Zengin kana has no small kana: ヴィ → ヴイ
+        for r in mine[id(q)]:
+            r.kana = jaconv.z2h(bank, kana=True, ascii=False, digit=False)
+            r.noise = [*(x for x in r.noise if not x.startswith("kana_")), "bank_style"]
+            if k % 2:
+                r.number = ""
+                r.noise.append("no_number")
 
 
 def _expect(inquiries: list[SInquiry], replies: list[SReply], today: dt.date) -> None:
     """Expected statuses from the fates and the noise (see the module docstring)."""
     review = {"no_number", "kana_typo", "kana_typo_no_number", "wrong_number", "birth_typo",
-              "conflict"}
+              "conflict", "latin"}
     for r in replies:
         r.expected = ("重複" if "duplicate" in r.noise else "照会なし" if r.inquiry is None
                       else "要確認" if review & set(r.noise) else "照合済")
+    reviewed = {id(r.inquiry) for r in replies if r.expected == "要確認"}
     for q in inquiries:
-        if q.fate == "silent":
+        if q.fate == "unsent":
+            q.expected = "未送付"
+        elif q.fate == "silent":
             q.expected = "未回答（期限超過）" if q.deadline < today else "未回答（期限内）"
-        elif q.fate == "review":
+        elif q.fate == "review" or id(q) in reviewed:
             q.expected = "要確認"
         else:
             q.expected = "回答済・該当なし" if q.fate == "none" else "回答済・口座あり"

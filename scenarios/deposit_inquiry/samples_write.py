@@ -49,6 +49,11 @@ _FILES = {
     "reply_service": ("service_reply", "utf-8-sig",
                       ["照会番号", "金融機関コード", "店舗コード", "名義人カナ", "生年月日",
                        "回答区分", "預金種目コード", "口座番号", "残高", "残高基準日", "回答日"]),
+    "reply_service_detail": ("service_detail_reply", "utf-8-sig",
+                             ["照会番号", "金融機関コード", "店舗コード", "名義人カナ", "生年月日",
+                              "届出住所", "回答区分", "預金種目コード", "口座番号", "残高",
+                              "残高基準日", "回答日", "取引日", "摘要", "出金額", "入金額",
+                              "取引後残高"]),
     "reply_bank_legacy": ("bank_reply", "cp932",
                           ["照会番号", "銀行コード", "支店コード", "口座名義（カナ）",
                            "口座名義（漢字）", "生年月日", "科目", "口座番号", "残高", "基準日",
@@ -84,6 +89,16 @@ def _service_row(r: SReply, rng: np.random.Generator) -> list[str]:
             r.balance_date.isoformat() if acct and r.balance_date else "", ""]
 
 
+def _detail_rows(r: SReply, rng: np.random.Generator) -> list[list[str]]:
+    """One row per transaction (or one row when none): the account repeated on each."""
+    head = _service_row(r, rng)
+    head[5:5] = [r.registered_address]
+    if not r.transactions:
+        return [[*head, "", "", "", "", ""]]
+    return [[*head, f"{t[0]:%Y/%m/%d}", t[1], str(t[2]) if t[2] else "",
+             str(t[3]) if t[3] else "", str(t[4])] for t in r.transactions]
+
+
 def _legacy_row(r: SReply, rng: np.random.Generator) -> list[str]:
     kana = jaconv.z2h(r.kana, kana=True, ascii=False, digit=False) if rng.random() < 0.7 \
         else r.kana
@@ -114,16 +129,17 @@ def _write_ledger(folder: Path, inquiries: list[SInquiry]) -> list[Path]:
     utf8, cp, xl = [], [], []
     for q in inquiries:
         name = f"{q.person.last}\u3000{q.person.first}"
-        kana = f"{q.person.last_kana}\u3000{q.person.first_kana}"
+        kana = q.kana
+        sent, deadline = (None, None) if q.unsent else (q.sent, q.deadline)
         utf8.append([q.number, q.purpose, name, kana, format_era(q.birth), q.address,
-                     q.bank.bank_code, q.ledger_branch, f"{q.sent:%Y/%m/%d}",
-                     f"{q.deadline:%Y/%m/%d}"])
+                     q.bank.bank_code, q.ledger_branch, f"{sent:%Y/%m/%d}" if sent else "",
+                     f"{deadline:%Y/%m/%d}" if deadline else ""])
         cp.append([q.number, "1" if q.purpose == "税務" else "2", name,
                    jaconv.z2h(kana, kana=True, ascii=False, digit=False), _era_short(q.birth),
-                   q.address, q.bank.bank_code, q.ledger_branch, _era_short(q.sent),
-                   _era_short(q.deadline)])
+                   q.address, q.bank.bank_code, q.ledger_branch,
+                   _era_short(sent) if sent else "", _era_short(deadline) if deadline else ""])
         xl.append([q.number, q.purpose, name, kana, q.birth, q.address, q.bank.bank_code,
-                   q.ledger_branch, q.sent, q.deadline])
+                   q.ledger_branch, sent, deadline])
     paths = [folder / "ledger.csv", folder / "ledger_cp932.csv", folder / "ledger.xlsx"]
     write_csv(paths[0], LEDGER_HEADER, utf8, encoding="utf-8-sig", formula_escape=False)
     write_csv(paths[1], LEDGER_HEADER, cp, encoding="cp932", formula_escape=False)
@@ -214,15 +230,19 @@ def write_world(world: World, out: Path, *, degrade: int = 1) -> list[Path]:
                 part = b // ROWS_PER_FILE
                 name = (f"{stem}_{part + 1:02d}.csv" if not resent else f"{stem}_resent.csv"
                         if part == 0 else f"{stem}_resent_{part:02d}.csv")
-                for line, r in enumerate(batch, start=2):
-                    r.file, r.locator = name, f"{line}行目"
-                write_csv(inbox / name, header, [_ROWS[channel](r, rng) for r in batch],
-                          encoding=encoding, formula_escape=False)  # as the bank writes it
+                lines: list[list[str]] = []
+                for r in batch:
+                    r.file, r.locator = name, f"{len(lines) + 2}行目"
+                    lines += (_detail_rows(r, rng) if channel == "reply_service_detail"
+                              else [_ROWS[channel](r, rng)])
+                write_csv(inbox / name, header, lines, encoding=encoding,
+                          formula_escape=False)  # as the bank writes it
                 files.append(inbox / name)
     truth = {
         "seed": world.seed, "today": world.today.isoformat(),
         "inquiries": {q.number: {"status": q.expected, "fate": q.fate, "kind": q.kind,
-                                 "paper": q.paper} for q in world.inquiries},
+                                 "paper": q.paper, "bank": q.bank.bank_code}
+                      for q in world.inquiries},
         "replies": [{"file": r.file, "locator": r.locator, "status": r.expected,
                      "inquiry": r.inquiry.number if r.inquiry else None, "noise": r.noise,
                      "paper": r.channel == "paper"} for r in world.replies],

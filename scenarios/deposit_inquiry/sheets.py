@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from openpyxl.styles import Font
@@ -39,6 +39,7 @@ __all__ = [
     "write_accounts",
     "write_people",
     "write_summary",
+    "write_transactions",
 ]
 
 #: ``mark_values`` of a reply table: the rows a person must look at.
@@ -47,7 +48,8 @@ REVIEW = (ReplyStatus.REVIEW.value,)
 log = logging.getLogger(__name__)
 
 INQUIRY_COLS = [
-    Col("照会番号"), Col("照会目的"), Col("氏名"), Col("フリガナ"), Col("生年月日", "date"),
+    Col("照会番号"), Col("文書番号"), Col("照会目的"), Col("氏名"), Col("フリガナ"),
+    Col("生年月日", "date"),
     Col("金融機関コード"), Col("金融機関名"), Col("店舗コード"), Col("照会日", "date"),
     Col("回答期限", "date"), Col("状態"), Col("回答数", "int"), Col("口座数", "int"),
     Col("残高合計（照合済）", "amount"), Col("期限超過日数", "int"), Col("理由"),
@@ -62,7 +64,8 @@ def inquiry_rows(findings: Iterable[InquiryFinding]) -> list[list[Any]]:
         i = f.inquiry
         confirmed = [r for r in f.accounts if r.status is ReplyStatus.MATCHED]
         total = sum(int(r.reply.balance) for r in confirmed if r.reply.balance.isdigit())
-        rows.append([i.number, i.purpose, i.name, i.kana, i.birth_date, i.bank_code,
+        rows.append([i.number, i.document_number, i.purpose, i.name, i.kana, i.birth_date,
+                     i.bank_code,
                      i.bank_name, i.branch_code, i.sent_date, i.deadline, f.status.value,
                      len(f.replies), len(f.accounts), str(total) if confirmed else "",
                      str(f.overdue_days) if f.overdue_days else "", "／".join(f.reasons),
@@ -75,7 +78,8 @@ REPLY_COLS = [
     Col("回答の照会番号"), Col("金融機関コード"), Col("金融機関名"), Col("店舗コード"),
     Col("氏名カナ（回答）"), Col("氏名（回答）"), Col("生年月日（回答）", "date"), Col("該当なし"),
     Col("預貯金の種類"), Col("口座番号"), Col("残高", "amount"), Col("残高基準日", "date"),
-    Col("受付日", "date"), Col("回答元"), Col("ファイル"), Col("位置"), Col("回答ID"),
+    Col("届出住所"), Col("取引明細（件）", "int"), Col("受付日", "date"), Col("回答元"),
+    Col("ファイル"), Col("位置"), Col("回答ID"),
 ]
 
 
@@ -88,8 +92,10 @@ def reply_rows(findings: Iterable[ReplyFinding], titles: dict[str, str]) -> list
                      f.score if f.inquiry and f.method != "職員確認" else None,
                      "／".join(f.reasons), r.inquiry_number, r.bank_code, r.bank_name,
                      r.branch_code, r.kana, r.name, r.birth_date, "✓" if r.no_account else "",
-                     r.account_type, r.account_number, r.balance, r.balance_date, r.received,
-                     titles.get(r.source, r.source), r.file_name, r.locator, r.reply_id])
+                     r.account_type, r.account_number, r.balance, r.balance_date,
+                     r.registered_address, str(len(r.transactions)) if r.transactions else "",
+                     r.received, titles.get(r.source, r.source), r.file_name, r.locator,
+                     r.reply_id])
     return rows
 
 
@@ -133,7 +139,7 @@ def write_accounts(ws: Worksheet, rec: Reconciliation) -> None:
     cols = [Col("状態"), Col("照会番号"), Col("照会目的"), Col("氏名"), Col("フリガナ"),
             Col("生年月日", "date"), Col("金融機関コード"), Col("金融機関名"), Col("店舗コード"),
             Col("店舗名"), Col("預貯金の種類"), Col("口座番号"), Col("残高", "amount"),
-            Col("残高基準日", "date"), Col("回答ID")]
+            Col("残高基準日", "date"), Col("届出住所"), Col("取引明細（件）", "int"), Col("回答ID")]
     rows = []
     for f in rec.inquiries:
         i = f.inquiry
@@ -142,8 +148,38 @@ def write_accounts(ws: Worksheet, rec: Reconciliation) -> None:
             rows.append([r.status.value, i.number, i.purpose, i.name, i.kana, i.birth_date,
                          a.bank_code, a.bank_name, a.branch_code,
                          branch_name(a.bank_code, a.branch_code) or "", a.account_type,
-                         a.account_number, a.balance, a.balance_date, a.reply_id])
+                         a.account_number, a.balance, a.balance_date, a.registered_address,
+                         str(len(a.transactions)) if a.transactions else "", a.reply_id])
     write_table(ws, cols, rows, mark=0, mark_values=REVIEW)
+
+
+_TX_COLS = [Col("状態"), Col("金融機関"), Col("店舗"), Col("預貯金の種類"), Col("口座番号"),
+            Col("取引日", "date"), Col("摘要"), Col("出金額", "amount"), Col("入金額", "amount"),
+            Col("取引後残高", "amount")]
+
+
+def write_transactions(new_sheet: Callable[[str], Worksheet], rec: Reconciliation) -> int:
+    """取引_<照会番号>: one sheet per person whose linked accounts came with transactions.
+
+    Collection staff read the movements of a person's accounts together (salary in, rent
+    out); ``new_sheet(title)`` adds a sheet to the workbook. Returns how many were written.
+    """
+    n = 0
+    for f in rec.inquiries:
+        accounts = [r for r in f.accounts if r.reply.transactions]
+        if not accounts:
+            continue
+        i = f.inquiry
+        ws = new_sheet(f"取引_{i.number}")
+        start = info_rows(ws, f"取引明細　{i.name}（{i.kana}）", (
+            ("照会番号", i.number), ("生年月日", i.birth_date), ("照会の状態", f.status.value)))
+        rows = [[r.status.value, f"{a.bank_code} {a.bank_name}",
+                 f"{a.branch_code} {branch_name(a.bank_code, a.branch_code) or ''}".strip(),
+                 a.account_type, a.account_number, *t]
+                for r in accounts for a in (r.reply,) for t in a.transactions]
+        write_table(ws, _TX_COLS, rows, start=start, mark=0, mark_values=REVIEW)
+        n += 1
+    return n
 
 
 def write_people(ws: Worksheet, rec: Reconciliation) -> None:
