@@ -22,6 +22,12 @@ finished itself. Outputs that cannot be written (disk full, read-only folder) ro
 back at once — claimed files return to the inbox — and raise :class:`OutputError`. A stop
 request (SIGTERM, :mod:`robots.run.shutdown`) ends claiming and starting items; the items in
 flight finish and are written out, the files not started go back to the inbox.
+
+When no document of the run needs review, its data are confirmed as read and handed off to
+the core systems (:mod:`robots.sheets.handoff`): staged and recorded in the step-4
+transaction, put in place after it. Paths in the run log (output folder, where each input
+went, hand-off files) are relative to the workspace, so a workspace copied or moved to
+another folder or machine keeps working on its own files.
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ from filelock import FileLock, Timeout
 from robots import __version__
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
-from robots.errors import ExitCode, OutputError, ScenarioLockedError
+from robots.errors import ConfigError, ExitCode, OutputError, ScenarioLockedError
+from robots.exports import Row
+from robots.records import DocumentRecord
 from robots.run.executor import make_executor
 from robots.run.inbox import (
     InboxPaths,
@@ -56,6 +64,14 @@ from robots.run.shutdown import step, stop_requested
 from robots.run.spool import CropSpool
 from robots.run.steps import check_writable, duplicate_result, final_paths, roll_back, twin_result
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
+from robots.sheets.handoff import (
+    HandoffResult,
+    check_exports,
+    export_layouts,
+    publish,
+    recover_handoffs,
+    stage_handoff,
+)
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
 
@@ -119,13 +135,15 @@ def _paths(cfg: Config, scenario: str, inbox: Path | None) -> InboxPaths:
         done=cfg.resolve(p.done), failed=cfg.resolve(p.failed), inbox_override=inbox)
 
 
-def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -> list[str]:
+def _recover(cfg: Config, runlog: RunLog, scenario: str, paths: InboxPaths,
+             out_root: Path) -> list[str]:
     """Finish or roll back runs of ``scenario`` that died (we hold its lock, so none is live)."""
+    recover_handoffs(cfg, runlog)
     recovered = []
     for run in runlog.unfinished_runs(scenario):
         run_id = run["run_id"]
         # where that run wrote (it may have had another --out than this one)
-        out_dir = Path(run["out_dir"]) if run["out_dir"] else out_root / run_id
+        out_dir = cfg.resolve(Path(run["out_dir"])) if run["out_dir"] else out_root / run_id
         partial = out_dir.with_name(f"{run_id}.partial")
         if partial.exists():
             shutil.rmtree(partial)
@@ -142,7 +160,7 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
     # Whatever is still in processing/ or half-written in out/ belongs to a run that is over
     # (recent runs are looked up too: one with another --out left its partial folder there).
     partials = set(out_root.glob("*.partial")) | {
-        Path(r["out_dir"]).with_name(f"{r['run_id']}.partial")
+        cfg.resolve(Path(r["out_dir"])).with_name(f"{r['run_id']}.partial")
         for r in runlog.runs(scenario=scenario, limit=50) if r["out_dir"]}
     for partial in sorted(p for p in partials if p.is_dir()):
         run_id = partial.name.removesuffix(".partial")
@@ -164,13 +182,14 @@ def _recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -
         finished = False
         for f in runlog.files(run_id):
             src = folder / f["source_name"]
-            if f["final_path"] and src.exists():
-                dest = move_file(src, Path(f["final_path"]))
-                if str(dest) != f["final_path"]:
-                    runlog.set_file_path(f["file_id"], str(dest))
+            recorded = cfg.resolve(Path(f["final_path"])) if f["final_path"] else None
+            if recorded is not None and src.exists():
+                dest = move_file(src, recorded)
+                if dest != recorded:
+                    runlog.set_file_path(f["file_id"], cfg.relative(dest))
                 finished = True
             else:
-                dest = Path(f["final_path"] or "")
+                dest = recorded or Path()
             note = dest.with_name(dest.name + ".reason.txt")
             # a quarantined file always has its note; the run's own (written before the move)
             # is kept, a general one is written only where the run died before writing it
@@ -199,6 +218,8 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
     t0 = time.perf_counter()
     scenario = get_scenario(name)
     settings = scenario.settings(cfg)
+    if problems := check_exports(cfg):  # a malformed export layout stops the run up front
+        raise ConfigError(cfg.source or "config.toml", problems)
     paths = _paths(cfg, name, inbox)
     paths.create()
     out_root = (out if out is not None else cfg.resolve(cfg.paths.out)) / name
@@ -216,7 +237,7 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
         ) from None
     runlog = RunLog(cfg.resolve(cfg.paths.runlog), key=cfg.resolve(cfg.paths.digest_key))
     try:
-        recovered = _recover(runlog, name, paths, out_root)
+        recovered = _recover(cfg, runlog, name, paths, out_root)
         summary = _run_locked(scenario.name, cfg, settings, paths, out_root, runlog,
                               trigger=trigger, jobs=jobs or cfg.jobs, today=today or date.today(),
                               progress=progress)
@@ -239,7 +260,7 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     if ready:  # an unreachable Dask cluster stops the run here, before any file is claimed
         executor.connect()
     secret = runlog.start_run(run_id, name, trigger=trigger, jobs=jobs, version=__version__,
-                              out_dir=out_root / run_id)
+                              out_dir=cfg.relative(out_root / run_id))
     log.info("run %s of %s: %d file(s) ready, %d left for later", run_id, name, len(ready),
              len(later))
     items: list[WorkItem] = []
@@ -302,8 +323,10 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
         step("outputs written")
         now = datetime.now()
         finals = final_paths(results, paths, now)
-        exit_code = _commit(runlog, run_id, results, finals, len(later), len(put_back),
-                            ctx.events, ctx.counts)
+        with runlog.atomic():  # the run and its hand-off are recorded together, or neither
+            exit_code = _commit(cfg, runlog, run_id, results, finals, len(later),
+                                len(put_back), ctx.events, ctx.counts)
+            handoff = _stage_handoff(cfg, runlog, run_id, good, partial, today=ctx.today)
     except (OSError, sqlite3.OperationalError) as exc:
         back = roll_back(runlog, run_id, paths, partial, exc)
         why = getattr(exc, "strerror", None) or str(exc)
@@ -316,8 +339,16 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
     partial.rename(out_dir)
     step("renamed")
     outputs = [out_dir / p.relative_to(partial) for p in outputs]
+    if handoff is not None:
+        outputs += [out_dir / p.name for p in handoff.attention]
+        try:
+            publish(runlog, handoff.staged)
+        except OSError as exc:  # recorded as staged: the next run puts them in place
+            log.warning("run %s: hand-off files not yet in place (%s); the next run finishes "
+                        "it", run_id, exc.strerror or exc)
+        outputs += handoff.files
     try:
-        _put_away(results, finals, paths.processing / run_id, run_id, now, runlog)
+        _put_away(cfg, results, finals, paths.processing / run_id, run_id, now, runlog)
     except OSError as exc:
         raise OutputError(
             f"run {run_id} of {name} is recorded and its outputs are in {out_dir}, but its input "
@@ -331,7 +362,23 @@ def _run_locked(name: str, cfg: Config, settings: object, paths: InboxPaths, out
                       dict(counts), docs, review, len(later), put_back=len(put_back))
 
 
-def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
+def _stage_handoff(cfg: Config, runlog: RunLog, run_id: str, good: Sequence[ItemResult],
+                   partial: Path, *, today: date) -> HandoffResult | None:
+    """Hand off a run's documents when none of those with an export layout needs review.
+
+    Otherwise they wait for ``rpa corrections import``: nothing unconfirmed leaves.
+    """
+    forms = {lay.form for lay in export_layouts(cfg)}
+    docs: list[DocumentRecord] = [d for r in good for d in r.documents if d.form_id in forms]
+    if not docs or any(d.needs_review for d in docs):
+        return None
+    return stage_handoff(cfg, runlog, run_id=run_id, out_dir=partial, today=today,
+                         rows=[Row(d.doc_id, d.source_file, d.page,
+                                   {f.name: f.value for f in d.fields}) for d in docs],
+                         forms={d.doc_id: d.form_id for d in docs})
+
+
+def _commit(cfg: Config, runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             finals: dict[int, Path], later: int, put_back: int,
             events: Sequence[tuple[str, str]] = (), counts: Mapping[str, int] | None = None
             ) -> ExitCode:
@@ -350,7 +397,7 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
                 run_id, source_name=r.item.name, sha256=r.item.sha256, size=r.item.size,
                 pages=r.pages or None, outcome="processed" if ok else (
                     "duplicate" if r.outcome is Outcome.DUPLICATE else "failed"),
-                reason_code=r.reason_code or None, final_path=str(final))
+                reason_code=r.reason_code or None, final_path=cfg.relative(final))
             for d in r.documents:
                 runlog.add_document(run_id, file_id, doc_id=d.doc_id, page=d.page,
                                     form_id=d.form_id, status=d.status,
@@ -371,8 +418,8 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
     return exit_code
 
 
-def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Path,
-              run_id: str, now: datetime, runlog: RunLog) -> None:
+def _put_away(cfg: Config, results: Sequence[ItemResult], finals: dict[int, Path],
+              folder: Path, run_id: str, now: datetime, runlog: RunLog) -> None:
     """Step 5: each input to the place recorded in step 4 (a quarantine note goes first)."""
     for r in results:
         ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
@@ -385,7 +432,7 @@ def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Pa
         dest = move_file(r.item.path, final)
         if dest != final:  # somebody put a file there meanwhile: keep both, record the truth
             runlog.db.execute("UPDATE files SET final_path = ? WHERE run_id = ? AND "
-                              "source_name = ?", (str(dest), run_id, r.item.name))
+                              "source_name = ?", (cfg.relative(dest), run_id, r.item.name))
             if not ok:
                 write_reason(dest, name=r.item.name, run_id=run_id,
                              outcome_ja=_OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,

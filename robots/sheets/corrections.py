@@ -11,10 +11,15 @@ a mistake would travel on and forgiving where that costs nothing:
   each field's confirmed value; one *lacking* a correction imported earlier is rejected: the
   run log keeps digests only, so that value could not be written out, and reverting it to
   the OCR value would silently lose a reviewer's work. The run log gets no value in clear.
-- Outputs, in the run's output folder: ``<form_id>_確定.csv`` and ``確定データ_<run_id>.xlsx``,
+- Outputs, in the run's output folder: ``<form title>_確定.csv`` and ``確定データ_<run_id>.xlsx``,
   the data sheets of :func:`write_workbook` with the final values but without 確認シート and
   signed meta: data, not a second review workbook (only the review workbook holds the OCR
   values that corrections are measured against, so importing the confirmed one is refused).
+- The hand-off to the core systems (:mod:`robots.sheets.handoff`): the confirmed documents
+  that have not left yet are written in every export layout of their form, staged and
+  recorded in the import's transaction and put in place after it commits.
+- The run's output folder is found through the run log, which stores it relative to the
+  workspace: in a workspace copied or moved elsewhere, the import writes into that copy.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from ocr.validators import cross_check, validate_value
 from robots.config import Config, CsvConfig, forms_dirs
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
+from robots.exports import Row
 from robots.records import DocumentRecord
 from robots.sheets import (
     META_SHEET,
@@ -51,7 +57,8 @@ from robots.sheets import (
     write_workbook,
 )
 from robots.sheets.common import neutralise_formulas
-from robots.sheets.outputs import ENCODING_REPORT, write_form_csvs
+from robots.sheets.handoff import HandoffResult, publish, recover_handoffs, stage_handoff
+from robots.sheets.outputs import ENCODING_REPORT, data_csv_name, write_form_csvs
 from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
 
 __all__ = [
@@ -157,6 +164,7 @@ class ImportResult:
     out_dir: Path | None = None
     import_id: int | None = None
     earlier: str = ""  # ALREADY_IMPORTED: which import, when, by whom
+    handoff: HandoffResult | None = None  # files handed off to the core systems
 
     @property
     def exit_code(self) -> int:
@@ -191,7 +199,25 @@ class ImportResult:
         if self.files:
             lines.append(f"confirmed outputs in {self.out_dir}:")
             lines += [f"  {p.name}" for p in self.files]
+        if self.handoff is not None:
+            lines += self._handoff_lines(self.handoff)
         return "\n".join(lines)
+
+    @staticmethod
+    def _handoff_lines(h: HandoffResult) -> list[str]:
+        lines = []
+        if h.staged:
+            lines.append(f"handed off to the core systems ({h.rows} row(s)):")
+            lines += [f"  {s.final.parent.name}/{s.final.name}" for s in h.staged]
+        if h.held:
+            docs = len({p.doc_id for p in h.held})
+            lines.append(f"{docs} document(s) NOT handed off (要対応): see "
+                         + ", ".join(p.name for p in h.attention))
+            lines += [f"  文書ID {p.doc_id}「{p.column}」: {p.message_ja}" for p in h.held]
+        for doc_id, where in sorted(h.already_left.items()):
+            lines.append(f"  文書ID {doc_id}: 基幹系へ引き渡し済み（{Path(where).name}）のため、"
+                         "この訂正は基幹系で直接修正してください")
+        return lines
 
 
 def _sha256(path: Path) -> str:
@@ -323,8 +349,7 @@ def _write_outputs(out_dir: Path, *, run_id: str, scenario: str,
     out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".confirm-"))
     try:
-        staged = write_form_csvs(staging, templates, bare, csv_cfg, suffix=CONFIRMED_SUFFIX,
-                                 values=final)
+        staged = write_form_csvs(staging, templates, bare, csv_cfg, values=final)
         if written:
             staged.append(staging / confirmed_workbook_name(run_id))
             _write_confirmed_workbook(staged[-1], run_id=run_id, scenario=scenario,
@@ -345,9 +370,21 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _out_dir(run: Any, workbook: Path) -> Path:
-    if run["out_dir"] and Path(run["out_dir"]).is_dir():
-        return Path(run["out_dir"])
+def _out_dir(cfg: Config, run: Any, workbook: Path) -> Path:
+    """The run's output folder in *this* workspace (the run log stores it relative to it).
+
+    A run log written before paths were relative holds absolute ones: when such a path is
+    outside this workspace but the same run's folder is here, the copy is meant.
+    """
+    recorded = cfg.resolve(Path(run["out_dir"])) if run["out_dir"] else None
+    here = cfg.resolve(cfg.paths.out) / run["scenario"] / run["run_id"]
+    if recorded is not None and Path(run["out_dir"]).is_absolute() and here.is_dir() and \
+            cfg.relative(recorded) != cfg.relative(here):
+        log.warning("run %s: the run log names %s, outside this workspace; writing into %s",
+                    run["run_id"], recorded, here)
+        return here
+    if recorded is not None and recorded.is_dir():
+        return recorded
     log.warning("output folder of run %s is gone; confirmed outputs go beside the workbook",
                 run["run_id"])
     return workbook.resolve().parent
@@ -403,6 +440,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                        "処理の記録（実行ログ）が見つかりません。設定ファイルを確認してください。")
     runlog = RunLog(db_path, key=cfg.resolve(cfg.paths.digest_key))
     try:
+        recover_handoffs(cfg, runlog)
         sha, reviewed, written, run = _open(path, runlog)
         result = ImportResult(reviewed.run_id, path, review_minutes=reviewed.review_minutes)
         if _earlier(runlog, result, sha):
@@ -434,9 +472,10 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 corrections=[(c.doc_id, c.field, c.source, c.before, c.after) for c in apply],
                 doc_ids=sorted(written))
             result.corrections, result.replaced, result.notes = len(apply), replaced, notes
-            result.out_dir = out_dir = _out_dir(run, path)
+            result.out_dir = out_dir = _out_dir(cfg, run, path)
             expected = [confirmed_workbook_name(result.run_id),
-                        *(f"{r.form_id}{CONFIRMED_SUFFIX}.csv" for r in written.values())]
+                        *(data_csv_name(templates[r.form_id], confirmed=True)
+                          for r in written.values())]
             if not (apply or result.confirmed):
                 result.status = ImportStatus.NO_CHANGES
             if result.status is ImportStatus.IMPORTED or not all(
@@ -444,6 +483,18 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 result.files = _write_outputs(
                     out_dir, run_id=result.run_id, scenario=reviewed.scenario,
                     templates=templates, written=written, final=final, csv_cfg=cfg.csv)
+            result.handoff = stage_handoff(
+                cfg, runlog, run_id=result.run_id, out_dir=out_dir,
+                rows=[Row(r.doc_id, r.source_file, r.page, final[r.doc_id])
+                      for r in written.values()],
+                forms={r.doc_id: r.form_id for r in written.values()},
+                today=now.astimezone().date(), import_id=result.import_id,
+                changed=frozenset(c.doc_id for c in apply))
+        try:
+            publish(runlog, result.handoff.staged)
+        except OSError as exc:  # recorded as staged: the next import or run puts them in place
+            log.warning("run %s: hand-off files not yet in place (%s); the next run finishes it",
+                        result.run_id, exc.strerror or exc)
         log.info("run %s: %s imported (import %s): %d correction(s), %d field(s) confirmed as "
                  "read, %d file(s) written", result.run_id, path.name, result.import_id,
                  result.corrections, result.confirmed, len(result.files))

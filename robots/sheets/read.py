@@ -38,6 +38,7 @@ from robots.sheets.common import (
     cell_to_value,
     clean_text,
     sign,
+    unseal_personal_numbers,
     value_to_cell,
 )
 
@@ -114,6 +115,7 @@ def _verified_payload(wb: Workbook, secret_for: Callable[[str], bytes | None]) -
             "or its meta sheet was altered)",
             reason_ja="このブックは指定した処理のものではないか、管理情報が改ざんされています。",
         )
+    unseal_personal_numbers(payload, secret)
     return payload
 
 

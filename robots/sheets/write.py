@@ -45,6 +45,7 @@ from robots.sheets.common import (
     display_width,
     iter_canonical_json,
     print_setup,
+    seal_personal_numbers,
     sign,
     styled_cell,
     value_to_cell,
@@ -372,6 +373,7 @@ def write_workbook(
                 "forms": forms_meta,
                 "review": review_meta,
             }
+            seal_personal_numbers(payload, secret)
             _write_meta(wb, payload, secret)
             wb.active = 0
             _save_atomically(wb, path)
