@@ -364,8 +364,8 @@ def test_cp932_csv_marks_and_reports_unencodable_characters(tmp_path: Path) -> N
     out.mkdir()
     written = intake.finish([ItemResult(item, Outcome.OK, [rec])], ctx, out)
     names = sorted(p.name for p in written)
-    assert names == sorted(["申請データ_RUN.xlsx", "juminhyo_request.csv", ENCODING_REPORT])
-    raw = (out / "juminhyo_request.csv").read_bytes()
+    assert names == sorted(["申請データ_RUN.xlsx", "住民票の写し等交付請求書_未確定.csv", ENCODING_REPORT])
+    raw = (out / "住民票の写し等交付請求書_未確定.csv").read_bytes()
     text = raw.decode("cp932")  # strict: the whole file is CP932
     assert b"\r\n" in raw
     rows = list(csv.reader(text.splitlines()))

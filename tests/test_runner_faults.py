@@ -175,7 +175,7 @@ def test_item_that_raises_is_quarantined_and_run_continues(
     assert "RuntimeError in recognize" in text  # where, not the message (may hold a value)
     # the good ones made it into the outputs, the failed one did not
     assert not (s.out_dir / "bid_qualification.csv").exists()
-    assert len(_csv_rows(s.out_dir / "juminhyo_request.csv")) == 2
+    assert len(_csv_rows(s.out_dir / "住民票の写し等交付請求書_未確定.csv")) == 2
     db = _runlog(tmp_path)
     f = db.execute("SELECT outcome, reason_code, final_path FROM files WHERE source_name = ?",
                    (RAISES,)).fetchone()

@@ -13,17 +13,13 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import os
 import re
 import unicodedata
-from base64 import b64decode, b64encode
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -32,6 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.templates import FieldType
 from robots.errors import ExitCode, RobotError
+from robots.sheets.personal import mask_mynumber
 
 __all__ = [
     "CHECK_MARK",
@@ -62,13 +59,10 @@ __all__ = [
     "iter_canonical_json",
     "keep_as_text",
     "looks_like_formula",
-    "mask_mynumber",
     "neutralise_formulas",
     "print_setup",
-    "seal_personal_numbers",
     "sign",
     "styled_cell",
-    "unseal_personal_numbers",
     "value_to_cell",
 ]
 
@@ -300,72 +294,6 @@ def print_setup(
         ws.print_title_cols = title_cols
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "&A　&P / &N"
-
-
-def mask_mynumber(value: str) -> str:
-    """A 個人番号 as sheets and data CSV show it: one ``*`` per character, nothing readable.
-
-    番号法 第20条 allows keeping a My Number only where the law provides for it; a review
-    workbook or a CSV on a shared drive is not such a place. The scan beside the value on
-    確認シート shows it to the reviewer who has to see it.
-    """
-    return "*" * len(value)
-
-
-_SEALED = "sealed:"
-
-
-def _seal_key(secret: bytes) -> bytes:
-    return hmac.new(secret, b"misato-rpa personal-number seal", hashlib.sha256).digest()
-
-
-def _seal(key: bytes, value: str) -> str:
-    if not value:
-        return ""
-    nonce = os.urandom(12)
-    return _SEALED + b64encode(nonce + AESGCM(key).encrypt(nonce, value.encode(), None)).decode()
-
-
-def _unseal(key: bytes, value: str) -> str:
-    if not value.startswith(_SEALED):
-        return value
-    raw = b64decode(value.removeprefix(_SEALED))
-    try:
-        return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode()
-    except InvalidTag:
-        raise ValueError("a sealed value does not open with this run's secret") from None
-
-
-def _personal_number_cells(payload: dict[str, Any]) -> Iterator[tuple[list[Any] | dict[str, Any],
-                                                                  int | str]]:
-    """Where the meta payload holds a 個人番号: (container, index or key)."""
-    for form in payload["forms"]:
-        idx = [i for i, f in enumerate(form["fields"]) if f["type"] == FieldType.MYNUMBER]
-        for row in form["rows"]:
-            for i in idx:
-                yield row["values"], i
-    for row in payload["review"]["rows"]:
-        if row["type"] == FieldType.MYNUMBER:
-            yield row, "value"
-
-
-def seal_personal_numbers(payload: dict[str, Any], secret: bytes) -> None:
-    """Encrypt every 個人番号 of the meta payload (AES-GCM, key derived from the run's secret).
-
-    The signed meta must hold what was written, to find the cells a reviewer changed and to
-    write the confirmed outputs; sealed, the workbook itself carries no My Number in clear
-    (the secret stays in the run log).
-    """
-    key = _seal_key(secret)
-    for container, k in _personal_number_cells(payload):
-        container[k] = _seal(key, container[k])  # type: ignore[index]
-
-
-def unseal_personal_numbers(payload: dict[str, Any], secret: bytes) -> None:
-    """Undo :func:`seal_personal_numbers` on a verified payload."""
-    key = _seal_key(secret)
-    for container, k in _personal_number_cells(payload):
-        container[k] = _unseal(key, container[k])  # type: ignore[index]
 
 
 def value_to_cell(ftype: str, value: str, *, review: bool = False) -> tuple[Any, str]:

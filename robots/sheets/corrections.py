@@ -15,11 +15,13 @@ a mistake would travel on and forgiving where that costs nothing:
   the data sheets of :func:`write_workbook` with the final values but without 確認シート and
   signed meta: data, not a second review workbook (only the review workbook holds the OCR
   values that corrections are measured against, so importing the confirmed one is refused).
-- The hand-off to the core systems (:mod:`robots.sheets.handoff`): the confirmed documents
-  that have not left yet are written in every export layout of their form, staged and
-  recorded in the import's transaction and put in place after it commits.
-- The run's output folder is found through the run log, which stores it relative to the
-  workspace: in a workspace copied or moved elsewhere, the import writes into that copy.
+- The hand-off to the core systems (:mod:`robots.sheets.handoff`): confirmed documents that
+  have not left yet, staged in the import's transaction, put in place after it commits.
+- The run's folder is found through the run log, relative to the workspace: in a copied or
+  moved workspace the import writes into that copy.
+
+Size: one import is one transaction whose steps (verify, validate, plan, record, write, hand
+off) read top to bottom here, with the result and error types that name its outcomes.
 """
 
 from __future__ import annotations
@@ -57,7 +59,13 @@ from robots.sheets import (
     write_workbook,
 )
 from robots.sheets.common import neutralise_formulas
-from robots.sheets.handoff import HandoffResult, publish, recover_handoffs, stage_handoff
+from robots.sheets.handoff import (
+    HandoffResult,
+    publish,
+    recover_handoffs,
+    run_out_dir,
+    stage_handoff,
+)
 from robots.sheets.outputs import ENCODING_REPORT, data_csv_name, write_form_csvs
 from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
 
@@ -200,24 +208,8 @@ class ImportResult:
             lines.append(f"confirmed outputs in {self.out_dir}:")
             lines += [f"  {p.name}" for p in self.files]
         if self.handoff is not None:
-            lines += self._handoff_lines(self.handoff)
+            lines += self.handoff.describe_lines()
         return "\n".join(lines)
-
-    @staticmethod
-    def _handoff_lines(h: HandoffResult) -> list[str]:
-        lines = []
-        if h.staged:
-            lines.append(f"handed off to the core systems ({h.rows} row(s)):")
-            lines += [f"  {s.final.parent.name}/{s.final.name}" for s in h.staged]
-        if h.held:
-            docs = len({p.doc_id for p in h.held})
-            lines.append(f"{docs} document(s) NOT handed off (要対応): see "
-                         + ", ".join(p.name for p in h.attention))
-            lines += [f"  文書ID {p.doc_id}「{p.column}」: {p.message_ja}" for p in h.held]
-        for doc_id, where in sorted(h.already_left.items()):
-            lines.append(f"  文書ID {doc_id}: 基幹系へ引き渡し済み（{Path(where).name}）のため、"
-                         "この訂正は基幹系で直接修正してください")
-        return lines
 
 
 def _sha256(path: Path) -> str:
@@ -370,26 +362,6 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _out_dir(cfg: Config, run: Any, workbook: Path) -> Path:
-    """The run's output folder in *this* workspace (the run log stores it relative to it).
-
-    A run log written before paths were relative holds absolute ones: when such a path is
-    outside this workspace but the same run's folder is here, the copy is meant.
-    """
-    recorded = cfg.resolve(Path(run["out_dir"])) if run["out_dir"] else None
-    here = cfg.resolve(cfg.paths.out) / run["scenario"] / run["run_id"]
-    if recorded is not None and Path(run["out_dir"]).is_absolute() and here.is_dir() and \
-            cfg.relative(recorded) != cfg.relative(here):
-        log.warning("run %s: the run log names %s, outside this workspace; writing into %s",
-                    run["run_id"], recorded, here)
-        return here
-    if recorded is not None and recorded.is_dir():
-        return recorded
-    log.warning("output folder of run %s is gone; confirmed outputs go beside the workbook",
-                run["run_id"])
-    return workbook.resolve().parent
-
-
 def _earlier(runlog: RunLog, result: ImportResult, sha: str) -> ImportResult | None:
     """The result for a file imported before (same bytes), or None."""
     row = next((r for r in runlog.imports(result.run_id) if r["workbook_sha256"] == sha), None)
@@ -472,7 +444,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 corrections=[(c.doc_id, c.field, c.source, c.before, c.after) for c in apply],
                 doc_ids=sorted(written))
             result.corrections, result.replaced, result.notes = len(apply), replaced, notes
-            result.out_dir = out_dir = _out_dir(cfg, run, path)
+            result.out_dir = out_dir = run_out_dir(cfg, run, path)
             expected = [confirmed_workbook_name(result.run_id),
                         *(data_csv_name(templates[r.form_id], confirmed=True)
                           for r in written.values())]

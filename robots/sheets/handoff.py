@@ -26,13 +26,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ocr.templates import FieldType, FormTemplate, TemplateLibrary
+from ocr.templates import FormTemplate, TemplateLibrary
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
 from robots.errors import ConfigError
@@ -53,7 +54,7 @@ from robots.sheets.common import looks_like_formula
 from robots.sheets.csvout import write_csv
 
 __all__ = ["ATTENTION_PREFIX", "HandoffResult", "Staged", "check_exports", "export_layouts",
-           "handoff_name", "publish", "recover_handoffs", "stage_handoff"]
+           "handoff_name", "publish", "recover_handoffs", "run_out_dir", "stage_handoff"]
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,23 @@ class HandoffResult:
     def files(self) -> list[Path]:
         return [s.final for s in self.staged]
 
+    def describe_lines(self) -> list[str]:
+        """For ``rpa corrections import``: what left, what did not and why (Japanese lines)."""
+        h = self
+        lines = []
+        if h.staged:
+            lines.append(f"handed off to the core systems ({h.rows} row(s)):")
+            lines += [f"  {s.final.parent.name}/{s.final.name}" for s in h.staged]
+        if h.held:
+            docs = len({p.doc_id for p in h.held})
+            lines.append(f"{docs} document(s) NOT handed off (要対応): see "
+                         + ", ".join(p.name for p in h.attention))
+            lines += [f"  文書ID {p.doc_id}「{p.column}」: {p.message_ja}" for p in h.held]
+        for doc_id, where in sorted(h.already_left.items()):
+            lines.append(f"  文書ID {doc_id}: 基幹系へ引き渡し済み（{Path(where).name}）のため、"
+                         "この訂正は基幹系で直接修正してください")
+        return lines
+
 
 def _write_part(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -146,10 +164,15 @@ def _attention_list(out_dir: Path, layout: ExportLayout, run_id: str,
     if not problems:
         path.unlink(missing_ok=True)
         return None
-    write_csv(path, ["文書ID", "元ファイル", "ページ", "引渡し先", "項目", "区分", "内容"],
+    fresh = path.with_name(f".{path.name}.new")
+    write_csv(fresh, ["文書ID", "元ファイル", "ページ", "引渡し先", "項目", "区分", "内容"],
               [[p.doc_id, p.source_file, p.page, layout.target, p.column,
                 "要対応（引き渡していません）" if p.blocking else "確認（引き渡し済み）",
                 p.message_ja] for p in problems])
+    if path.is_file() and path.read_bytes() == fresh.read_bytes():
+        fresh.unlink()  # the same list again (an import with nothing new): left as it was
+    else:
+        fresh.replace(path)
     return path
 
 
@@ -172,10 +195,10 @@ def stage_handoff(cfg: Config, runlog: RunLog, *, run_id: str, rows: Sequence[Ro
         if not mine:
             continue
         left = runlog.handed_off(lay.id, [r.doc_id for r in mine])
-        for doc_id in sorted(changed & set(left)):
-            earlier = runlog.handoffs(run_id=None)
-            where = next((h["path"] for h in earlier if h["handoff_id"] == left[doc_id]), "")
-            result.already_left[doc_id] = where
+        if changed & set(left):
+            paths = {h["handoff_id"]: h["path"] for h in runlog.handoffs()}
+            for doc_id in sorted(changed & set(left)):
+                result.already_left[doc_id] = paths.get(left[doc_id], "")
         pending = [r for r in mine if r.doc_id not in left]
         template: FormTemplate = library.get(lay.form)
         out = render(lay, template, pending, run_id=run_id, today=today, substitutions=subs,
@@ -249,12 +272,21 @@ def recover_handoffs(cfg: Config, runlog: RunLog) -> int:
     return finished
 
 
-def rows_of(records: Sequence[tuple[str, str, str, str, Mapping[str, str]]]
-            ) -> tuple[list[Row], dict[str, str]]:
-    """(doc id, form id, source file, page, values) → rows and the doc → form map."""
-    return ([Row(d, s, p, v) for d, _, s, p, v in records], {d: f for d, f, _, _, _ in records})
+def run_out_dir(cfg: Config, run: sqlite3.Row, workbook: Path) -> Path:
+    """The run's output folder in *this* workspace (the run log stores it relative to it).
 
-
-def mynumber_fields(template: FormTemplate) -> frozenset[str]:
-    """The fields of ``template`` holding a 個人番号."""
-    return frozenset(f.name for f in template.fields if f.type is FieldType.MYNUMBER)
+    A run log written before paths were relative holds absolute ones: when such a path is
+    outside this workspace but the same run's folder is here, the copy is meant.
+    """
+    recorded = cfg.resolve(Path(run["out_dir"])) if run["out_dir"] else None
+    here = cfg.resolve(cfg.paths.out) / run["scenario"] / run["run_id"]
+    if recorded is not None and Path(run["out_dir"]).is_absolute() and here.is_dir() and \
+            cfg.relative(recorded) != cfg.relative(here):
+        log.warning("run %s: the run log names %s, outside this workspace; writing into %s",
+                    run["run_id"], recorded, here)
+        return here
+    if recorded is not None and recorded.is_dir():
+        return recorded
+    log.warning("output folder of run %s is gone; confirmed outputs go beside the workbook",
+                run["run_id"])
+    return workbook.resolve().parent

@@ -3,7 +3,7 @@
 These are the staff's data files, not the core systems' imports (those are written from
 export layouts by :mod:`robots.sheets.handoff`). Their names say what they are, in Japanese:
 ``<form title>_未確定.csv`` as read by OCR, ``<form title>_確定.csv`` after review; a 個人番号
-is never in them (masked, see :func:`robots.sheets.common.mask_mynumber`).
+is never in them (masked, see :mod:`robots.sheets.personal`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from ocr.templates import FieldType, FormTemplate
 from robots.config import CsvConfig
 from robots.records import DocumentRecord
-from robots.sheets.common import mask_mynumber
 from robots.sheets.csvout import EncodingProblem, write_csv
+from robots.sheets.personal import mask_mynumber
 
 __all__ = ["CONFIRMED_MARK", "ENCODING_REPORT", "UNCONFIRMED_MARK", "csv_header", "csv_row",
            "data_csv_name", "write_form_csvs"]

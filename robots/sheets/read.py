@@ -38,9 +38,9 @@ from robots.sheets.common import (
     cell_to_value,
     clean_text,
     sign,
-    unseal_personal_numbers,
     value_to_cell,
 )
+from robots.sheets.personal import unseal_personal_numbers
 
 __all__ = ["VERIFY_MISMATCH", "WrittenRecord", "read_workbook", "read_workbook_records",
            "verify_keyed"]

@@ -45,11 +45,11 @@ from robots.sheets.common import (
     display_width,
     iter_canonical_json,
     print_setup,
-    seal_personal_numbers,
     sign,
     styled_cell,
     value_to_cell,
 )
+from robots.sheets.personal import seal_personal_numbers
 from robots.sheets.review import write_review_sheet
 
 __all__ = ["data_headers", "sheet_title", "write_workbook"]
