@@ -47,6 +47,9 @@ from robots.sheets.outputs import write_form_csvs
 from robots.sheets.read import read_workbook_records
 from robots.sheets.review import REVIEW_FIRST_ROW, TIME_CELLS
 
+JUMIN_CONFIRMED = "住民票の写し等交付請求書_確定.csv"
+BID_CONFIRMED = "入札参加資格審査申請書_確定.csv"
+JUMIN_UNCONFIRMED = "住民票の写し等交付請求書_未確定.csv"
 RUN_ID = "20261126-093000-ab12"
 NOW = dt.datetime(2026, 11, 27, 1, 0, tzinfo=dt.UTC)
 JUMIN = "住民票の写し等交付請求書"
@@ -251,7 +254,7 @@ def digest(run: Run, value: str) -> str:
 
 
 def test_round_trip_writes_confirmed_csv_and_workbook(run: Run) -> None:
-    ocr_csv = (run.out_dir / "住民票の写し等交付請求書_未確定.csv").read_bytes()
+    ocr_csv = (run.out_dir / JUMIN_UNCONFIRMED).read_bytes()
     wb = first_review(run)
 
     result = import_corrections(wb, run.cfg, who="確認者A", now=NOW)
@@ -262,12 +265,12 @@ def test_round_trip_writes_confirmed_csv_and_workbook(run: Run) -> None:
     assert result.unreviewed == 2  # 本人との関係 and 代表者役職: neither corrected nor 済
     assert result.out_dir == run.out_dir
     assert sorted(p.name for p in result.files) == sorted([
-        "住民票の写し等交付請求書_確定.csv", "入札参加資格審査申請書_確定.csv",
+        JUMIN_CONFIRMED, BID_CONFIRMED,
         confirmed_workbook_name(RUN_ID)])
     text = result.describe()
     assert "3 correction(s) applied" in text and "25 min" in text and "2 flagged" in text
 
-    jumin = read_csv(run.out_dir / "住民票の写し等交付請求書_確定.csv")
+    jumin = read_csv(run.out_dir / JUMIN_CONFIRMED)
     assert jumin[D1]["生年月日"] == "1985-04-13"
     assert jumin[D1]["受付番号"] == "00012346"  # the normalised value, not what was typed
     assert jumin[D1]["氏名"] == "髙橋一郎"  # marked 済: kept as read
@@ -276,9 +279,9 @@ def test_round_trip_writes_confirmed_csv_and_workbook(run: Run) -> None:
     assert jumin[D2]["電話番号"] == "0964-47-2222"  # corrected on the data sheet
     assert jumin[D2]["生年月日"] == "1985-04-12"
     assert {r["要確認"] for r in jumin.values()} == {""}
-    bid = read_csv(run.out_dir / "入札参加資格審査申請書_確定.csv")
+    bid = read_csv(run.out_dir / BID_CONFIRMED)
     assert bid[D3]["代表者役職"] == "代表取締"
-    assert (run.out_dir / "住民票の写し等交付請求書_未確定.csv").read_bytes() == ocr_csv  # kept
+    assert (run.out_dir / JUMIN_UNCONFIRMED).read_bytes() == ocr_csv  # kept
 
     book = openpyxl.load_workbook(run.out_dir / confirmed_workbook_name(RUN_ID))
     assert book.sheetnames == [JUMIN, BID]  # no 確認シート, no signed meta
@@ -406,8 +409,8 @@ def test_later_version_applies_only_new_and_changed_corrections(run: Run) -> Non
     assert field["final_digest"] == digest(run, "1985-04-14") and field["char_errors"] == 1
     assert [r["corrections"] for r in rows(run.db, "SELECT * FROM imports")] == [3, 2]
     assert len(rows(run.db, "SELECT * FROM corrections")) == 5
-    assert read_csv(run.out_dir / "住民票の写し等交付請求書_確定.csv")[D1]["生年月日"] == "1985-04-14"
-    assert read_csv(run.out_dir / "入札参加資格審査申請書_確定.csv")[D3]["代表者役職"] == "代表取締役"
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["生年月日"] == "1985-04-14"
+    assert read_csv(run.out_dir / BID_CONFIRMED)[D3]["代表者役職"] == "代表取締役"
 
     # a version with nothing new for the data (one more 済): recorded, outputs untouched
     before = outputs(run)
@@ -434,14 +437,14 @@ def test_version_lacking_an_earlier_correction_is_rejected(run: Run) -> None:
 
 def test_failed_output_write_records_nothing(run: Run) -> None:
     # something in the way of the first confirmed file: the import must leave no trace
-    obstacle = run.out_dir / "入札参加資格審査申請書_確定.csv"
+    obstacle = run.out_dir / BID_CONFIRMED
     obstacle.mkdir()
     wb = first_review(run)
     before_db = db_dump(run.db)
     with pytest.raises(OSError):
         import_corrections(wb, run.cfg, now=NOW)
     assert db_dump(run.db) == before_db
-    assert not (run.out_dir / "住民票の写し等交付請求書_確定.csv").exists()
+    assert not (run.out_dir / JUMIN_CONFIRMED).exists()
     assert not [p for p in run.out_dir.iterdir() if p.name.startswith(".")]
     obstacle.rmdir()
     assert import_corrections(wb, run.cfg, now=NOW).status is ImportStatus.IMPORTED
@@ -558,7 +561,7 @@ def test_advisory_reasons_pass_with_a_note(run: Run) -> None:
     assert rows(run.db, "SELECT review_minutes FROM imports")[0]["review_minutes"] is None
     report = run.out_dir / "文字コード変換できない文字_確定.csv"
     assert report in result.files and report.is_file()
-    assert read_csv(run.out_dir / "住民票の写し等交付請求書_確定.csv")[D1]["氏名"] == "〓田一郎"
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["氏名"] == "〓田一郎"
     book = openpyxl.load_workbook(run.out_dir / confirmed_workbook_name(RUN_ID))[JUMIN]
     assert book.cell(2, col(book, "氏名")).value == "𠮷田一郎"  # exact in the workbook
 
