@@ -78,6 +78,8 @@ BID_VALUES = {
     "representative_title": "代表取締", "representative_name": "美里太郎",
     "postal_code": "861-4401", "address": "熊本県下益城郡美里町馬場1番地",
     "phone": "0964-47-1111", "capital": "10000000", "cat_doboku": "1", "grade_doboku": "A",
+    "cat_kenchiku": "0", "cat_hoso": "0", "cat_consultant": "0", "cat_goods": "0",
+    "cat_services": "0",
     "valid_from": "2026-04-01", "valid_to": "2028-03-31",
 }
 
@@ -133,7 +135,7 @@ def build_run(root: Path, *, run_id: str = RUN_ID) -> Run:
     runlog = RunLog(db, key=cfg.resolve(cfg.paths.digest_key))
     try:
         run_secret = runlog.start_run(run_id, "intake", trigger="manual", jobs=1,
-                                      version="test", out_dir=out_dir)
+                                      version="test", out_dir=cfg.relative(out_dir))
         out_dir.mkdir(parents=True)
         workbook = out_dir / f"申請データ_{run_id}.xlsx"
         write_workbook(workbook, run_id=run_id, scenario="intake", templates=templates,

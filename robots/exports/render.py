@@ -79,7 +79,8 @@ def _text(col: Column, row: Row, spec_type: FieldType | None, layout: ExportLayo
             return col.values[v]
         if v == "" and spec_type is not FieldType.CHECKBOX:
             return ""
-        raise FormatProblem(f"「{v}」に対応するコードが変換表にありません")
+        raise FormatProblem(f"「{v}」に対応するコードが変換表にありません" if v else
+                            "値が空欄です（チェックの有無が読み取れていません）")
     if col.date:
         return format_date(v, col.date, layout.layout.era_codes)
     if col.kana:
