@@ -304,6 +304,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo workspace: {work}")
     print(f"  outputs (workbooks with the correction sheet 確認シート, CSV): {work / 'out'}")
     print(f"  originals moved to: {work / 'done'} and {work / 'failed'} (with .reason.txt)")
+    print("  confirmed files for the core systems (基幹系): "
+          f"{cfg.resolve(cfg.exports.handoff_dir)}")
     print(f"  run log: {work / 'var' / 'runlog.sqlite'}  "
           f"(rpa --config {work / 'config.toml'} runs)")
     from robots.cli.report import demo_report

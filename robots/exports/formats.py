@@ -121,7 +121,11 @@ def format_kana(value: str, style: str) -> str:
 
 
 def format_phone(value: str, style: str) -> str:
-    """A phone number as ``digits`` (0964471111) or ``hyphen`` (0964-47-1111, by area code)."""
+    """A phone number as ``digits`` (0964471111) or ``hyphen`` (0964-47-1111).
+
+    A number written without hyphens gets them by its area code; one written in three
+    groups is kept as written. One that fits no area code is refused, not guessed.
+    """
     digits = value.replace("-", "")
     if not digits:
         return ""
@@ -129,6 +133,8 @@ def format_phone(value: str, style: str) -> str:
         raise FormatProblem(f"電話番号に数字以外があります（{value}）")
     if style == "digits":
         return digits
+    if value.count("-") == 2:
+        return value  # grouped as written: the caller's own hyphens are kept
     number = phonenumbers.parse(digits, "JP")
     if not phonenumbers.is_valid_number(number):
         raise FormatProblem(f"市外局番から区切りを決められない電話番号です（{value}）")
