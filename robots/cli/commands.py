@@ -73,8 +73,8 @@ def _print_summary(s: RunSummary) -> None:
           f"{s.seconds:.1f} s")
     if s.out_dir:
         print(f"outputs: {s.out_dir}")
-        for p in s.outputs:
-            print(f"  {p.name}")
+        for p in s.outputs:  # a hand-off file is in the core system's folder, not here
+            print(f"  {p.name}" if p.parent == s.out_dir else f"  handed off: {p}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

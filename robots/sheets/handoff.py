@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 ATTENTION_PREFIX = "要対応_"
 CONFIRMED_MARK = "確定"
 _PART = ".part"
+_TODO_BLOCKING = ("確認用ブックで値を直して保存し、rpa corrections import で取り込み直すと"
+                  "引き渡されます（データシートで直接直せます）")
+_TODO_NOTE = "引き渡し済みです。基幹系の値を確認してください"
 
 
 def export_layouts(cfg: Config) -> tuple[ExportLayout, ...]:
@@ -165,10 +168,11 @@ def _attention_list(out_dir: Path, layout: ExportLayout, run_id: str,
         path.unlink(missing_ok=True)
         return None
     fresh = path.with_name(f".{path.name}.new")
-    write_csv(fresh, ["文書ID", "元ファイル", "ページ", "引渡し先", "項目", "区分", "内容"],
-              [[p.doc_id, p.source_file, p.page, layout.target, p.column,
+    write_csv(fresh, ["文書ID", "元ファイル", "ページ", "項目", "内容", "区分", "引渡し先", "対処"],
+              [[p.doc_id, p.source_file, p.page, p.column, p.message_ja,
                 "要対応（引き渡していません）" if p.blocking else "確認（引き渡し済み）",
-                p.message_ja] for p in problems])
+                layout.target, _TODO_BLOCKING if p.blocking else _TODO_NOTE]
+               for p in problems])
     if path.is_file() and path.read_bytes() == fresh.read_bytes():
         fresh.unlink()  # the same list again (an import with nothing new): left as it was
     else:

@@ -7,7 +7,7 @@ files back and the next run reads them again: the replies then update the rows t
 stored (same keys), so nothing is counted twice.
 
 Before reconciling, two kinds of human work done since the last run are taken in: confirmed
-values of paper replies (``<form>_確定.csv`` written by ``rpa corrections import``) and the
+values of paper replies (``<form title>_確定.csv`` written by ``rpa corrections import``) and the
 decisions clerks wrote on earlier review sheets (``確認リスト``). Each file is read once per
 version (its size and modification time are remembered).
 """
