@@ -102,10 +102,11 @@ def _documents(root: Path, summary: RunSummary) -> list[Doc]:
     db.close()
     docs = []
     assert summary.out_dir is not None
+    by_name = {data_csv_name(t, confirmed=False): t for t in lib}
     for path in sorted(summary.out_dir.glob("*.csv")):
-        if path.name == ENCODING_REPORT:
+        if path.name not in by_name:  # the encoding report, lists of rows held back
             continue
-        t = lib.get(path.stem)
+        t = by_name[path.name]
         rows = _csv(path)
         assert rows[0] == csv_header(t)
         names = [f.name for f in t.fields]
