@@ -19,7 +19,9 @@ from typing import NamedTuple
 import jaconv
 
 __all__ = [
+    "EraParts",
     "digits_only",
+    "era_of",
     "format_era",
     "kana_match_key",
     "kanji_number",
@@ -320,18 +322,31 @@ def parse_date(s: str) -> dt.date | None:
     return None
 
 
+class EraParts(NamedTuple):
+    """A date's era: its kanji (令和), the letter of its romanisation (R) and the year in it."""
+
+    kanji: str
+    letter: str
+    year: int
+
+
+def era_of(d: dt.date) -> EraParts:
+    """The modern era ``d`` falls in (boundaries from japanera); ``ValueError`` before 明治."""
+    for era in reversed(_eras()):
+        if d >= era.since and (era.until is None or d < era.until):
+            return EraParts(era.kanji, era.names[2], d.year - era.since.year + 1)
+    raise ValueError("date before the Meiji era has no modern era name")
+
+
 def format_era(d: dt.date) -> str:
     """Write ``d`` as an era date, ``昭和60年4月12日`` (``令和元年5月1日`` for year 1).
 
     Used by the sample generator to fill forms the way people do. Raises ``ValueError`` for a
     date before 明治.
     """
-    for era in reversed(_eras()):
-        if d >= era.since and (era.until is None or d < era.until):
-            rel = d.year - era.since.year + 1
-            year = "元" if rel == 1 else str(rel)
-            return f"{era.kanji}{year}年{d.month}月{d.day}日"
-    raise ValueError("date before the Meiji era has no modern era name")
+    era = era_of(d)
+    year = "元" if era.year == 1 else str(era.year)
+    return f"{era.kanji}{year}年{d.month}月{d.day}日"
 
 
 # --------------------------------------------------------------------------------------------

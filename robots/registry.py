@@ -14,8 +14,8 @@ from pathlib import Path
 
 from robots.errors import ScenarioError
 
-__all__ = ["ENTRY_POINT_GROUP", "FORMS_ENTRY_POINT_GROUP", "packaged_forms_dirs",
-           "scenario_names"]
+__all__ = ["ENTRY_POINT_GROUP", "FORMS_ENTRY_POINT_GROUP", "packaged_exports_dirs",
+           "packaged_forms_dirs", "scenario_names"]
 
 ENTRY_POINT_GROUP = "misato_rpa.scenarios"
 FORMS_ENTRY_POINT_GROUP = "misato_rpa.forms"
@@ -30,12 +30,22 @@ def scenario_names() -> tuple[str, ...]:
 @functools.cache
 def packaged_forms_dirs() -> tuple[Path, ...]:
     """``forms/`` folders of the packages named in the ``misato_rpa.forms`` group."""
+    return _package_dirs("forms")
+
+
+@functools.cache
+def packaged_exports_dirs() -> tuple[Path, ...]:
+    """``exports/`` folders (export layouts) of the same packages, beside their forms."""
+    return _package_dirs("exports")
+
+
+def _package_dirs(name: str) -> tuple[Path, ...]:
     dirs: list[Path] = []
     for ep in sorted(entry_points(group=FORMS_ENTRY_POINT_GROUP), key=lambda e: e.name):
         spec = importlib.util.find_spec(ep.value)
         if spec is None or not spec.submodule_search_locations:
             raise ScenarioError(f"forms entry point {ep.name}: package {ep.value} not found")
-        folder = Path(next(iter(spec.submodule_search_locations))) / "forms"
+        folder = Path(next(iter(spec.submodule_search_locations))) / name
         if folder.is_dir():
             dirs.append(folder)
     return tuple(dirs)

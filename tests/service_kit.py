@@ -229,7 +229,7 @@ def check_invariants(root: Path, dropped: dict[str, bytes], good: set[str], *,
             inv.problems.append(f"{len(twice)} content(s) recorded as processed twice")
         for (final,) in db.execute("SELECT f.final_path FROM files f JOIN runs r "
                                    "USING (run_id) WHERE r.status = 'completed'"):
-            if final and not Path(final).is_file():
+            if final and not (root / final).is_file():  # relative to the workspace
                 inv.problems.append(f"run log points at a missing file: {final}")
     finally:
         db.close()

@@ -33,7 +33,7 @@ SIZE_REASON = "Size:"
 ROBOTS_FLOORS: dict[str, int] = {
     "robots": 0, "errors": 0,  # robots/__init__.py (the version) and the exit codes
     "records": 1, "registry": 1, "tempdirs": 1,
-    "config": 2, "db": 2,
+    "config": 2, "db": 2, "exports": 2,
     "scenario": 3, "sheets": 3,
     "kit": 4, "run": 4,
     "report": 5, "samples": 5, "service": 5,

@@ -131,7 +131,7 @@ def test_a_doubtful_paper_application_waits_for_review(sample: Path, tmp_path: P
     assert reviews == set()
     db = sqlite3.connect(root / "var" / "contracts.sqlite")
     (confirmed,) = db.execute("SELECT confirmed FROM applications WHERE kind = 'paper'").fetchone()
-    assert confirmed.endswith("bid_qualification_確定.csv")
+    assert confirmed.endswith("入札参加資格審査申請書_確定.csv")
 
 
 def test_a_paper_application_through_real_ocr(sample: Path, tmp_path: Path) -> None:

@@ -47,6 +47,9 @@ from robots.sheets.outputs import write_form_csvs
 from robots.sheets.read import read_workbook_records
 from robots.sheets.review import REVIEW_FIRST_ROW, TIME_CELLS
 
+JUMIN_CONFIRMED = "住民票の写し等交付請求書_確定.csv"
+BID_CONFIRMED = "入札参加資格審査申請書_確定.csv"
+JUMIN_UNCONFIRMED = "住民票の写し等交付請求書_未確定.csv"
 RUN_ID = "20261126-093000-ab12"
 NOW = dt.datetime(2026, 11, 27, 1, 0, tzinfo=dt.UTC)
 JUMIN = "住民票の写し等交付請求書"
@@ -58,7 +61,7 @@ JUMIN_VALUES = {
     "request_date": "2026-11-20", "name": "髙橋一郎", "name_kana": "タカハシイチロウ",
     "birth_date": "1985-04-12", "postal_code": "861-4401",
     "address": "熊本県下益城郡美里町馬場888番地", "phone": "0964-47-1111",
-    "mynumber": "123456789013", "relation": "本人", "cert_juminhyo": "1",
+    "relation": "本人", "cert_juminhyo": "1",
     "copies_juminhyo": "2", "cert_kisai": "0", "cert_inkan": "0", "cert_koseki": "0",
     "cert_fuhyo": "0", "include_honseki": "1", "include_mynumber": "0",
     "purpose": "年金手続きのため", "fee": "600", "receipt_number": "00012345",
@@ -66,7 +69,7 @@ JUMIN_VALUES = {
 FLAGS = {
     "name": (0.62, ("variant_kanji",)),
     "birth_date": (0.41, ("low_confidence", "engines_disagree")),
-    "mynumber": (0.9, ("check_digit",)),
+    "receipt_number": (0.9, ("low_confidence",)),
     "relation": (0.55, ("multiple_choices",)),
 }
 BID_VALUES = {
@@ -75,6 +78,8 @@ BID_VALUES = {
     "representative_title": "代表取締", "representative_name": "美里太郎",
     "postal_code": "861-4401", "address": "熊本県下益城郡美里町馬場1番地",
     "phone": "0964-47-1111", "capital": "10000000", "cat_doboku": "1", "grade_doboku": "A",
+    "cat_kenchiku": "0", "cat_hoso": "0", "cat_consultant": "0", "cat_goods": "0",
+    "cat_services": "0",
     "valid_from": "2026-04-01", "valid_to": "2028-03-31",
 }
 
@@ -121,7 +126,7 @@ def build_run(root: Path, *, run_id: str = RUN_ID) -> Run:
         DocumentRecord(d[0], jumin.id, "scan_0001.pdf", "1", _fields(jumin, JUMIN_VALUES, FLAGS)),
         DocumentRecord(d[1], jumin.id, "scan_0002.pdf", "1",
                        _fields(jumin, {**JUMIN_VALUES, "name": "山田花子",
-                                       "mynumber": "123456789018"}, {})),
+                                       "receipt_number": "00012399"}, {})),
         DocumentRecord(d[2], bid.id, "入札_0003.tif", "1", _fields(
             bid, BID_VALUES, {"representative_title": (0.8, ("not_allowed_value",))})),
     ]
@@ -130,7 +135,7 @@ def build_run(root: Path, *, run_id: str = RUN_ID) -> Run:
     runlog = RunLog(db, key=cfg.resolve(cfg.paths.digest_key))
     try:
         run_secret = runlog.start_run(run_id, "intake", trigger="manual", jobs=1,
-                                      version="test", out_dir=out_dir)
+                                      version="test", out_dir=cfg.relative(out_dir))
         out_dir.mkdir(parents=True)
         workbook = out_dir / f"申請データ_{run_id}.xlsx"
         write_workbook(workbook, run_id=run_id, scenario="intake", templates=templates,
@@ -204,7 +209,7 @@ def first_review(run: Run) -> Path:
     return reviewed(
         run, "review_v1.xlsx",
         answers={(D1, "生年月日"): dt.datetime(1985, 4, 13),  # Excel gives a datetime
-                 (D1, "個人番号"): "1234 5678 9018"},  # typed in groups
+                 (D1, "受付番号"): "0001 2346"},  # typed in groups
         done=((D1, "氏名"), (D1, "生年月日")),
         data={(JUMIN, D2, "電話番号"): "0964-47-2222"},
         minutes=25)
@@ -251,7 +256,7 @@ def digest(run: Run, value: str) -> str:
 
 
 def test_round_trip_writes_confirmed_csv_and_workbook(run: Run) -> None:
-    ocr_csv = (run.out_dir / "juminhyo_request.csv").read_bytes()
+    ocr_csv = (run.out_dir / JUMIN_UNCONFIRMED).read_bytes()
     wb = first_review(run)
 
     result = import_corrections(wb, run.cfg, who="確認者A", now=NOW)
@@ -262,29 +267,29 @@ def test_round_trip_writes_confirmed_csv_and_workbook(run: Run) -> None:
     assert result.unreviewed == 2  # 本人との関係 and 代表者役職: neither corrected nor 済
     assert result.out_dir == run.out_dir
     assert sorted(p.name for p in result.files) == sorted([
-        "juminhyo_request_確定.csv", "bid_qualification_確定.csv",
+        JUMIN_CONFIRMED, BID_CONFIRMED,
         confirmed_workbook_name(RUN_ID)])
     text = result.describe()
     assert "3 correction(s) applied" in text and "25 min" in text and "2 flagged" in text
 
-    jumin = read_csv(run.out_dir / "juminhyo_request_確定.csv")
+    jumin = read_csv(run.out_dir / JUMIN_CONFIRMED)
     assert jumin[D1]["生年月日"] == "1985-04-13"
-    assert jumin[D1]["個人番号"] == "123456789018"  # the normalised value, not what was typed
+    assert jumin[D1]["受付番号"] == "00012346"  # the normalised value, not what was typed
     assert jumin[D1]["氏名"] == "髙橋一郎"  # marked 済: kept as read
     assert jumin[D1]["本人との関係"] == "本人"  # flagged, untouched: kept as read
     assert jumin[D1]["住所"] == JUMIN_VALUES["address"]
     assert jumin[D2]["電話番号"] == "0964-47-2222"  # corrected on the data sheet
     assert jumin[D2]["生年月日"] == "1985-04-12"
     assert {r["要確認"] for r in jumin.values()} == {""}
-    bid = read_csv(run.out_dir / "bid_qualification_確定.csv")
+    bid = read_csv(run.out_dir / BID_CONFIRMED)
     assert bid[D3]["代表者役職"] == "代表取締"
-    assert (run.out_dir / "juminhyo_request.csv").read_bytes() == ocr_csv  # OCR output kept
+    assert (run.out_dir / JUMIN_UNCONFIRMED).read_bytes() == ocr_csv  # kept
 
     book = openpyxl.load_workbook(run.out_dir / confirmed_workbook_name(RUN_ID))
     assert book.sheetnames == [JUMIN, BID]  # no 確認シート, no signed meta
     ws = book[JUMIN]
     assert ws.cell(2, col(ws, "生年月日")).value == dt.datetime(1985, 4, 13)
-    assert ws.cell(2, col(ws, "個人番号")).value == "123456789018"
+    assert ws.cell(2, col(ws, "受付番号")).value == "00012346"
     assert ws.cell(3, col(ws, "電話番号")).value == "0964-47-2222"
     assert [ws.cell(r, 4).value for r in (2, 3)] == ["確定", "確定"]
     for p in result.files:
@@ -308,7 +313,7 @@ def test_run_log_holds_digests_only(run: Run) -> None:
     assert imp["workbook_sha256"] == hashlib.sha256(wb.read_bytes()).hexdigest()
 
     got = {(r["doc_id"], r["field"]): r for r in rows(run.db, "SELECT * FROM corrections")}
-    assert set(got) == {(D1, "birth_date"), (D1, "mynumber"), (D2, "phone")}
+    assert set(got) == {(D1, "birth_date"), (D1, "receipt_number"), (D2, "phone")}
     birth = got[(D1, "birth_date")]
     assert birth["before_digest"] == digest(run, "1985-04-12")
     assert birth["after_digest"] == digest(run, "1985-04-13")
@@ -318,9 +323,9 @@ def test_run_log_holds_digests_only(run: Run) -> None:
     assert got[(D2, "phone")]["char_errors"] == edit_distance("0964-47-1111", "0964-47-2222")
 
     fields = {(r["doc_id"], r["name"]): r for r in rows(run.db, "SELECT * FROM fields")}
-    my = fields[(D1, "mynumber")]
-    assert (my["corrected"], my["char_errors"], my["final_len"]) == (1, 1, 12)
-    assert my["final_digest"] == digest(run, "123456789018") and my["confirmed_at"]
+    my = fields[(D1, "receipt_number")]
+    assert (my["corrected"], my["char_errors"], my["final_len"]) == (1, 1, 8)
+    assert my["final_digest"] == digest(run, "00012346") and my["confirmed_at"]
     name = fields[(D1, "name")]  # flagged, confirmed as read
     assert (name["corrected"], name["char_errors"]) == (0, 0)
     assert name["final_digest"] == name["ocr_digest"] and name["confirmed_at"]
@@ -330,7 +335,7 @@ def test_run_log_holds_digests_only(run: Run) -> None:
     # no value in clear, anywhere in the database files (WAL included) or its tables
     blobs = b"".join(p.read_bytes() for p in run.db.parent.iterdir() if p.is_file())
     dump = "\n".join(db_dump(run.db))
-    for value in ("1985-04-13", "123456789018", "0964-47-2222", "1985-04-12", "髙橋一郎"):
+    for value in ("1985-04-13", "00012346", "0964-47-2222", "1985-04-12", "髙橋一郎"):
         assert value.encode() not in blobs and value not in dump
 
 
@@ -406,8 +411,8 @@ def test_later_version_applies_only_new_and_changed_corrections(run: Run) -> Non
     assert field["final_digest"] == digest(run, "1985-04-14") and field["char_errors"] == 1
     assert [r["corrections"] for r in rows(run.db, "SELECT * FROM imports")] == [3, 2]
     assert len(rows(run.db, "SELECT * FROM corrections")) == 5
-    assert read_csv(run.out_dir / "juminhyo_request_確定.csv")[D1]["生年月日"] == "1985-04-14"
-    assert read_csv(run.out_dir / "bid_qualification_確定.csv")[D3]["代表者役職"] == "代表取締役"
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["生年月日"] == "1985-04-14"
+    assert read_csv(run.out_dir / BID_CONFIRMED)[D3]["代表者役職"] == "代表取締役"
 
     # a version with nothing new for the data (one more 済): recorded, outputs untouched
     before = outputs(run)
@@ -427,21 +432,21 @@ def test_version_lacking_an_earlier_correction_is_rejected(run: Run) -> None:
 
     assert result.status is ImportStatus.REJECTED and result.exit_code == ExitCode.NEEDS_ATTENTION
     where = {(r.sheet, r.row, r.label) for r in result.rejected}
-    assert where == {(JUMIN, 2, "生年月日"), (JUMIN, 2, "個人番号"), (JUMIN, 3, "電話番号")}
+    assert where == {(JUMIN, 2, "生年月日"), (JUMIN, 2, "受付番号"), (JUMIN, 3, "電話番号")}
     assert "古い版のブック" in result.describe()
     assert db_dump(run.db) == before_db and outputs(run) == before_files
 
 
 def test_failed_output_write_records_nothing(run: Run) -> None:
     # something in the way of the first confirmed file: the import must leave no trace
-    obstacle = run.out_dir / "bid_qualification_確定.csv"
+    obstacle = run.out_dir / BID_CONFIRMED
     obstacle.mkdir()
     wb = first_review(run)
     before_db = db_dump(run.db)
     with pytest.raises(OSError):
         import_corrections(wb, run.cfg, now=NOW)
     assert db_dump(run.db) == before_db
-    assert not (run.out_dir / "juminhyo_request_確定.csv").exists()
+    assert not (run.out_dir / JUMIN_CONFIRMED).exists()
     assert not [p for p in run.out_dir.iterdir() if p.name.startswith(".")]
     obstacle.rmdir()
     assert import_corrections(wb, run.cfg, now=NOW).status is ImportStatus.IMPORTED
@@ -521,28 +526,28 @@ def test_run_that_did_not_complete_is_refused(run: Run) -> None:
 
 def test_invalid_corrected_values_are_rejected_with_rows(run: Run) -> None:
     wb = reviewed(run, "typos.xlsx",
-                  answers={(D1, "個人番号"): "123456789012",  # wrong check digit
-                           (D1, "生年月日"): "令和7年2月30日",  # no such day
+                  answers={(D1, "生年月日"): "令和7年2月30日",  # no such day
                            (D3, "代表者役職"): "代表取締役"},  # fine, but not written either
                   data={(JUMIN, D2, "電話番号"): "0964-47-2222",
-                        (JUMIN, D2, "住所"): "空欄"},  # required field emptied
+                        (JUMIN, D2, "住所"): "空欄",  # required field emptied
+                        (BID, D3, "法人番号"): "7123456789013"},  # wrong check digit
                   minutes=10)
     before_db, before_files = db_dump(run.db), outputs(run)
     ws = openpyxl.load_workbook(wb)[REVIEW_SHEET]
-    r_my, r_birth = review_row(ws, D1, "個人番号"), review_row(ws, D1, "生年月日")
+    r_birth = review_row(ws, D1, "生年月日")
 
     result = import_corrections(wb, run.cfg, now=NOW)
 
     assert result.status is ImportStatus.REJECTED and result.exit_code == 2
     got = {(r.sheet, r.row, r.label): r.message for r in result.rejected}
-    assert set(got) == {(REVIEW_SHEET, r_my, "個人番号"), (REVIEW_SHEET, r_birth, "生年月日"),
+    assert set(got) == {(BID, 2, "法人番号"), (REVIEW_SHEET, r_birth, "生年月日"),
                         (JUMIN, 3, "住所")}
-    assert got[(REVIEW_SHEET, r_my, "個人番号")] == "チェックディジット不一致"
+    assert got[(BID, 2, "法人番号")] == "チェックディジット不一致"
     assert got[(REVIEW_SHEET, r_birth, "生年月日")] == "日付として正しくない"
     assert got[(JUMIN, 3, "住所")] == "必須項目が空欄です"
     text = result.describe()
-    assert "NOT imported" in text and f"「確認シート」{r_my}行目「個人番号」" in text
-    assert "123456789012" not in text  # the message names the place, never the value
+    assert "NOT imported" in text and f"「{BID}」2行目「法人番号」" in text
+    assert "7123456789013" not in text  # the message names the place, never the value
     assert db_dump(run.db) == before_db and outputs(run) == before_files
 
 
@@ -558,7 +563,7 @@ def test_advisory_reasons_pass_with_a_note(run: Run) -> None:
     assert rows(run.db, "SELECT review_minutes FROM imports")[0]["review_minutes"] is None
     report = run.out_dir / "文字コード変換できない文字_確定.csv"
     assert report in result.files and report.is_file()
-    assert read_csv(run.out_dir / "juminhyo_request_確定.csv")[D1]["氏名"] == "〓田一郎"
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["氏名"] == "〓田一郎"
     book = openpyxl.load_workbook(run.out_dir / confirmed_workbook_name(RUN_ID))[JUMIN]
     assert book.cell(2, col(book, "氏名")).value == "𠮷田一郎"  # exact in the workbook
 
@@ -597,7 +602,7 @@ def test_cli_exit_codes(run: Run, tmp_path: Path, cli, capsys) -> None:
     assert cli(*cmd, wb) == 0
     assert "already imported" in capsys.readouterr().out
 
-    typo = reviewed(run, "typo.xlsx", base=wb, answers={(D1, "個人番号"): "123456789012"})
+    typo = reviewed(run, "typo.xlsx", base=wb, data={(BID, D3, "法人番号"): "7123456789013"})
     assert cli(*cmd, typo) == ExitCode.NEEDS_ATTENTION == 2
     out = capsys.readouterr().out
     assert "チェックディジット不一致" in out

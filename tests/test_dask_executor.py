@@ -219,9 +219,11 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     default, 3, would have four workers restarted first).
     """
     gen = tmp_path_factory.mktemp("replay-scans")
+    # seed 10: since the 住民票 request lost its 個人番号 box, seed 9 draws a receipt number
+    # whose printed width trips the length check (a flag, not a clean scan)
     lib = forms_library()
     paths = [p for fid in ("juminhyo_request", "deposit_reply")
-             for p in generate(lib.get(fid), count=4, seed=9, out_dir=gen, degrade=0)]
+             for p in generate(lib.get(fid), count=4, seed=10, out_dir=gen, degrade=0)]
     with pytest.MonkeyPatch.context() as mp:
         install_fake_engine(mp, tmp_path_factory.mktemp("entry-point"), gen / "tape.json")
         record_tape(paths, gen / "tape.json", faults={RAISES: RAISE, CRASHES: CRASH})
@@ -230,8 +232,8 @@ def replay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replay]:
     uninstall_fake_engine()
 
 
-RAISES = "juminhyo_request-s9-0001.png"
-CRASHES = "deposit_reply-s9-0001.png"
+RAISES = "juminhyo_request-s10-0001.png"
+CRASHES = "deposit_reply-s10-0001.png"
 
 
 def test_a_crash_or_a_bug_on_a_worker_costs_only_its_item(
@@ -241,7 +243,7 @@ def test_a_crash_or_a_bug_on_a_worker_costs_only_its_item(
     The serial executor gives the same outcomes (there the replay engine refuses to kill the
     test process and raises instead).
     """
-    files = {n: b for n, b in replay.files.items() if n.split("-s9-")[1] < "0002"}
+    files = {n: b for n, b in replay.files.items() if n.split("-s10-")[1] < "0002"}
     outcomes = {}
     for name, scheduler in (("serial", None), ("dask", replay.cluster.scheduler_address)):
         root = tmp_path / name

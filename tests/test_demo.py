@@ -7,11 +7,13 @@ input in done/ or failed/ (the deliberately broken scan with its Japanese reason
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from ocr.checkdigits import is_valid_mynumber
 from robots.cli import main
 from robots.cli.commands import BUNDLED_SAMPLES
 
@@ -38,6 +40,19 @@ def test_demo_runs_every_scenario_and_reports(tmp_path: Path,
     reason = next((work / "failed").rglob("broken_scan.pdf.reason.txt"))
     assert "ファイル" in reason.read_text(encoding="utf-8")
     assert list((work / "report").glob("評価報告_*.html"))
+    # confirmed files reached the core systems' folders, at least one per shipped layout
+    handed = {p.parent.name for p in (work / "handoff").rglob("*_確定_*") if p.is_file()}
+    assert handed == {"証明書交付システム", "住民記録システム", "税務システム",
+                      "滞納管理システム", "契約管理システム"}
+    # no 個人番号 in any CSV, sheet or hand-off file: no 12 digits with a valid check digit
+    for f in [*(work / "out").rglob("*"), *(work / "handoff").rglob("*")]:
+        if f.is_file() and f.suffix in (".csv", ".txt", ".dat", ".xlsx"):
+            blobs = ([zipfile.ZipFile(f).read(n) for n in zipfile.ZipFile(f).namelist()]
+                     if f.suffix == ".xlsx" else [f.read_bytes()])
+            for blob in blobs:
+                found = [m.decode() for m in re.findall(rb"(?<![0-9])[0-9]{12}(?![0-9])", blob)
+                         if is_valid_mynumber(m.decode())]
+                assert not found, f"a personal number in {f.name}"
     for book in work.rglob("*.xlsx"):  # values from outside never run as formulas
         with zipfile.ZipFile(book) as z:
             assert not [n for n in z.namelist() if n.startswith("xl/worksheets/")

@@ -98,7 +98,7 @@ def test_paper_reply_is_read_reviewed_and_reconciled(workspace: Path) -> None:
     wb.save(book)
     assert run_cli(["--config", str(workspace / "config.toml"), "corrections", "import",
                     str(book)]) == 0
-    assert list(s.out_dir.glob("deposit_reply_確定.csv"))
+    assert list(s.out_dir.glob("預貯金等照会回答書_確定.csv"))
 
     again = run_scenario(SCENARIO, cfg, jobs=1, today=SAMPLE_TODAY)  # nothing new came in
     assert again.counts == {}

@@ -25,6 +25,7 @@ from robots.sheets.corrections import ImportStatus, import_corrections
 from robots.sheets.outputs import write_form_csvs
 from robots.sheets.review import REVIEW_FIRST_ROW, REVIEW_HEADER_ROW
 
+JUMIN_CONFIRMED = "住民票の写し等交付請求書_確定.csv"
 D1 = f"{RUN_ID}-001-01"
 OCR_RECEIPT = "00012345"
 
@@ -116,7 +117,7 @@ def test_keyed_value_equal_to_ocr_confirms_the_field(run: Run) -> None:
     result = import_corrections(_keyed(run, "v1.xlsx", OCR_RECEIPT), run.cfg, who="A", now=NOW)
     assert result.status is ImportStatus.IMPORTED and result.corrections == 0
     assert result.unreviewed == 1  # the other blind field (通数) was not keyed: kept as read
-    assert read_csv(run.out_dir / "juminhyo_request_確定.csv")[D1]["受付番号"] == OCR_RECEIPT
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["受付番号"] == OCR_RECEIPT
 
 
 def test_a_mismatch_goes_back_to_review_then_the_decision_stands(run: Run) -> None:
@@ -124,12 +125,12 @@ def test_a_mismatch_goes_back_to_review_then_the_decision_stands(run: Run) -> No
     assert first.status is ImportStatus.REJECTED and first.exit_code == 2
     (rej,) = first.rejected
     assert (rej.sheet, rej.label) == (REVIEW_SHEET, "受付番号") and "ベリファイ" in rej.message
-    assert not (run.out_dir / "juminhyo_request_確定.csv").exists()
+    assert not (run.out_dir / JUMIN_CONFIRMED).exists()
     # the reviewer looks at the original again and decides in 修正後の値
     second = import_corrections(_keyed(run, "v2.xlsx", "00012346", answer="00012346"),
                                 run.cfg, who="B", now=NOW)
     assert second.status is ImportStatus.IMPORTED and second.corrections == 1
-    assert read_csv(run.out_dir / "juminhyo_request_確定.csv")[D1]["受付番号"] == "00012346"
+    assert read_csv(run.out_dir / JUMIN_CONFIRMED)[D1]["受付番号"] == "00012346"
 
 
 def test_double_entry_per_field_in_the_template_overrides_config(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def records(templates: dict[str, FormTemplate]) -> list[DocumentRecord]:
         "request_date": "2026-11-20", "name": "髙橋一郎", "name_kana": "タカハシイチロウ",
         "birth_date": "1985-04-12", "postal_code": "861-4401",
         "address": "熊本県下益城郡美里町馬場888番地", "phone": "0964-47-1111",
-        "mynumber": "012345678901", "relation": "本人", "cert_juminhyo": "1",
+        "relation": "本人", "cert_juminhyo": "1",
         "copies_juminhyo": "2", "cert_kisai": "0", "cert_inkan": "0", "cert_koseki": "0",
         "cert_fuhyo": "0", "include_honseki": "1", "include_mynumber": "0",
         "purpose": "年金手続きのため", "fee": "600", "receipt_number": "00012345",
@@ -193,8 +193,8 @@ def test_data_cells_typed_for_staff(workbook: Path) -> None:
     date = ws.cell(2, col["生年月日"])
     assert date.value == dt.datetime(1985, 4, 12)
     assert date.number_format == "yyyy/mm/dd"
-    mynumber = ws.cell(2, col["個人番号"])
-    assert mynumber.value == "012345678901" and mynumber.number_format == "@"
+    receipt = ws.cell(2, col["受付番号"])
+    assert receipt.value == "00012345" and receipt.number_format == "@"
     assert ws.cell(3, col["受付番号"]).value == "00000001"
     fee = ws.cell(3, col["手数料"])
     assert fee.value == 1234567 and fee.number_format == "#,##0"

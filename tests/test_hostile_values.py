@@ -31,6 +31,8 @@ from robots.sheets.common import REVIEW_SHEET, looks_like_formula
 from robots.sheets.corrections import import_corrections
 from robots.sheets.csvout import write_csv
 
+JUMIN_CONFIRMED = "住民票の写し等交付請求書_確定.csv"
+JUMIN_UNCONFIRMED = "住民票の写し等交付請求書_未確定.csv"
 NAME = "=1+2"
 ADDRESS = "=cmd|' /C calc'!A0"
 PURPOSE = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -92,7 +94,7 @@ def test_intake_keeps_formulas_as_text_and_flags_them(tmp_path: Path) -> None:
     assert summary.counts == {"needs_review": 1}, summary.counts
     out = summary.out_dir
     assert out is not None
-    with (out / "juminhyo_request.csv").open(encoding="utf-8-sig", newline="") as fh:
+    with (out / JUMIN_UNCONFIRMED).open(encoding="utf-8-sig", newline="") as fh:
         (row,) = list(csv.DictReader(fh))
     assert row["氏名"] == "'" + NAME and row["住所"] == "'" + ADDRESS
     assert row["元ファイル"] == "'" + FILE_NAME
@@ -117,7 +119,7 @@ def test_reviewer_formula_stays_text_in_confirmed_outputs(tmp_path: Path) -> Non
     wb.save(path)
     result = import_corrections(path, run.cfg, who="tester")
     assert result.exit_code == 0, result
-    with (run.out_dir / "juminhyo_request_確定.csv").open(encoding="cp932", newline="") as fh:
+    with (run.out_dir / JUMIN_CONFIRMED).open(encoding="cp932", newline="") as fh:
         rows = {r["文書ID"]: r for r in csv.DictReader(fh)}
     assert rows[D1]["氏名"] == "'=1+2"
     confirmed = next(run.out_dir.glob("確定データ_*.xlsx"))

@@ -36,11 +36,13 @@ from robots.samples import generate
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
 from robots.sheets import META_SHEET, REVIEW_SHEET
 from robots.sheets.csvout import GETA
-from robots.sheets.outputs import ENCODING_REPORT, csv_header
+from robots.sheets.handoff import ATTENTION_PREFIX
+from robots.sheets.outputs import ENCODING_REPORT, csv_header, data_csv_name
 from robots.sheets.review import REVIEW_FIRST_ROW
 from robots.sheets.write import sheet_title
 from scenarios.intake import Intake
 
+JUMIN_UNCONFIRMED = "住民票の写し等交付請求書_未確定.csv"
 FORMS = ("juminhyo_request", "bid_qualification", "deposit_reply")
 
 
@@ -100,10 +102,11 @@ def _documents(root: Path, summary: RunSummary) -> list[Doc]:
     db.close()
     docs = []
     assert summary.out_dir is not None
+    by_name = {data_csv_name(t, confirmed=False): t for t in lib}
     for path in sorted(summary.out_dir.glob("*.csv")):
-        if path.name == ENCODING_REPORT:
+        if path.name not in by_name:  # the encoding report, lists of rows held back
             continue
-        t = lib.get(path.stem)
+        t = by_name[path.name]
         rows = _csv(path)
         assert rows[0] == csv_header(t)
         names = [f.name for f in t.fields]
@@ -162,7 +165,8 @@ def test_mixed_forms_one_sheet_and_one_csv_per_form(main_run: MainRun) -> None:
     assert s.out_dir is not None
     lib = forms_library()
     csvs = sorted(p.name for p in s.out_dir.glob("*.csv"))
-    assert csvs == sorted(f"{f}.csv" for f in FORMS)
+    names = {f: data_csv_name(lib.get(f), confirmed=False) for f in FORMS}
+    assert [c for c in csvs if not c.startswith(ATTENTION_PREFIX)] == sorted(names.values())
     (workbook,) = s.out_dir.glob("*.xlsx")
     wb = openpyxl.load_workbook(workbook)
     data_sheets = set(wb.sheetnames) - {REVIEW_SHEET, META_SHEET}
@@ -173,7 +177,7 @@ def test_mixed_forms_one_sheet_and_one_csv_per_form(main_run: MainRun) -> None:
         ws = wb[sheet_title(lib.get(f).title, set())]
         rows = [r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]]
         assert len(rows) == per_form[f]  # rows = documents
-        assert len(_csv(s.out_dir / f"{f}.csv")) - 1 == per_form[f]
+        assert len(_csv(s.out_dir / names[f])) - 1 == per_form[f]
     # every flagged field's crop reached the sheet through the spool, which is gone now
     flagged = sum(1 for r in wb[REVIEW_SHEET].iter_rows(min_row=REVIEW_FIRST_ROW, values_only=True)
                   if r[0])
@@ -365,8 +369,8 @@ def test_cp932_csv_marks_and_reports_unencodable_characters(tmp_path: Path) -> N
     out.mkdir()
     written = intake.finish([ItemResult(item, Outcome.OK, [rec])], ctx, out)
     names = sorted(p.name for p in written)
-    assert names == sorted(["申請データ_RUN.xlsx", "juminhyo_request.csv", ENCODING_REPORT])
-    raw = (out / "juminhyo_request.csv").read_bytes()
+    assert names == sorted(["申請データ_RUN.xlsx", JUMIN_UNCONFIRMED, ENCODING_REPORT])
+    raw = (out / JUMIN_UNCONFIRMED).read_bytes()
     text = raw.decode("cp932")  # strict: the whole file is CP932
     assert b"\r\n" in raw
     rows = list(csv.reader(text.splitlines()))

@@ -174,7 +174,7 @@ def test_simulated_review_is_imported_and_labelled(tmp_path: Path) -> None:
     truth_dir.mkdir()
     truth = {**JUMIN_VALUES, "birth_date": "1985-04-13",  # flagged: on 確認シート
              "purpose": "年金手続のため"}  # not flagged: corrected on the data sheet
-    second = {**JUMIN_VALUES, "name": "山田花子", "mynumber": "123456789018"}
+    second = {**JUMIN_VALUES, "name": "山田花子", "receipt_number": "00012399"}
     for name, fields in (("scan_0001", truth), ("scan_0002", second)):
         (truth_dir / f"{name}.json").write_text(json.dumps(
             {"pages": [{"form": F1, "fields": fields}]}, ensure_ascii=False), encoding="utf-8")

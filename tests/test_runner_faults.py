@@ -41,7 +41,7 @@ from robots.config import load_config
 from robots.errors import ExitCode
 from robots.run.runner import run_scenario
 from robots.samples import generate
-from robots.sheets.outputs import csv_header
+from robots.sheets.outputs import csv_header, data_csv_name
 from scenarios.intake import Intake
 
 FORMS = ("juminhyo_request", "bid_qualification", "deposit_reply")
@@ -149,7 +149,7 @@ def test_clean_run_exits_0_with_exact_values(scans: dict[str, Path], tmp_path: P
     for name in GOOD[:3]:
         truth = page_truths(scans[name])[0]
         t = lib.get(truth["form"])
-        rows = _csv_rows(runs[0] / f"{t.id}.csv")
+        rows = _csv_rows(runs[0] / data_csv_name(t, confirmed=False))
         assert rows[0] == csv_header(t)
         (row,) = rows[1:]
         assert row[1:4] == [name, "1", ""]
@@ -159,6 +159,28 @@ def test_clean_run_exits_0_with_exact_values(scans: dict[str, Path], tmp_path: P
     assert (run["status"], run["exit_code"]) == ("completed", 0)
     assert {r["outcome"] for r in db.execute("SELECT outcome FROM files")} == {"processed"}
     assert db.execute("SELECT count(*) FROM fields WHERE flagged = 1").fetchone()[0] == 0
+    # nothing needed review: confirmed as read and handed off at once, each form its layouts
+    handoffs = db.execute("SELECT * FROM handoffs ORDER BY layout_id").fetchall()
+    assert [h["layout_id"] for h in handoffs] == [
+        "bid_qualification_gyosha", "deposit_reply_taino", "juminhyo_request_juki",
+        "juminhyo_request_madoguchi"]
+    for h in handoffs:
+        assert (h["status"], h["rows"], h["import_id"]) == ("delivered", 1, None)
+        assert (tmp_path / h["path"]).is_file() and h["path"].startswith("handoff/")
+    assert f"_確定_{run['run_id']}" in handoffs[0]["path"]
+
+
+def test_documents_to_review_wait_for_the_import(scans: dict[str, Path], tmp_path: Path,
+                                                 clock: FrozenClock) -> None:
+    # a scan that is not on the tape reads empty: every field is flagged
+    unknown = generate(forms_library().get("juminhyo_request"), count=1, seed=99,
+                       out_dir=tmp_path / "gen", degrade=0)[0]
+    cfg = load_config(_workspace(tmp_path, {**scans, unknown.name: unknown},
+                                 (GOOD[1], unknown.name)))
+    s = run_scenario("intake", cfg, jobs=1, today=date(2026, 11, 26))
+    assert s.documents_needing_review >= 1
+    assert not (tmp_path / "handoff").exists()  # the clean bid application waits too
+    assert _runlog(tmp_path).execute("SELECT count(*) FROM handoffs").fetchone()[0] == 0
 
 
 # -- an item raises inside process ------------------------------------------------------------
@@ -180,13 +202,13 @@ def test_item_that_raises_is_quarantined_and_run_continues(
     assert "処理日時: 2026-11-26 09:30" in text
     assert "RuntimeError in recognize" in text  # where, not the message (may hold a value)
     # the good ones made it into the outputs, the failed one did not
-    assert not (s.out_dir / "bid_qualification.csv").exists()
-    assert len(_csv_rows(s.out_dir / "juminhyo_request.csv")) == 2
+    assert not (s.out_dir / "入札参加資格審査申請書_未確定.csv").exists()
+    assert len(_csv_rows(s.out_dir / "住民票の写し等交付請求書_未確定.csv")) == 2
     db = _runlog(tmp_path)
     f = db.execute("SELECT outcome, reason_code, final_path FROM files WHERE source_name = ?",
                    (RAISES,)).fetchone()
     assert (f["outcome"], f["reason_code"]) == ("failed", "internal_error")
-    assert f["final_path"] == str(tmp_path / "failed" / "intake" / DAY / RAISES)
+    assert f["final_path"] == f"failed/intake/{DAY}/{RAISES}"  # relative to the workspace
     events = [e["code"] for e in db.execute("SELECT code FROM events")]
     assert "internal_error" in events
 

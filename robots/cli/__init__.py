@@ -97,6 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     fc.add_argument("template", type=Path)
     fc.set_defaults(handler=c.cmd_forms_check)
 
+    exports = sub.add_parser("exports", help="export layouts for the core systems"
+                             ).add_subparsers(dest="exports_command", required=True,
+                                              metavar="ACTION")
+    exports.add_parser("list", help="the layouts in use and the hand-off folder"
+                       ).set_defaults(handler=c.cmd_exports_list)
+    ec = exports.add_parser("check", help="validate a layout file and name every problem")
+    ec.add_argument("layout", type=Path)
+    ec.set_defaults(handler=c.cmd_exports_check)
+
     samples = sub.add_parser("samples", help="generated scans with ground truth").add_subparsers(
         dest="samples_command", required=True, metavar="ACTION")
     sg = samples.add_parser("generate", help="fill forms with plausible values and scan them")

@@ -26,6 +26,8 @@ __all__ = [
     "BUNDLED_SAMPLES",
     "cmd_corrections_import",
     "cmd_demo",
+    "cmd_exports_check",
+    "cmd_exports_list",
     "cmd_forms_check",
     "cmd_forms_list",
     "cmd_forms_render",
@@ -71,8 +73,8 @@ def _print_summary(s: RunSummary) -> None:
           f"{s.seconds:.1f} s")
     if s.out_dir:
         print(f"outputs: {s.out_dir}")
-        for p in s.outputs:
-            print(f"  {p.name}")
+        for p in s.outputs:  # a hand-off file is in the core system's folder, not here
+            print(f"  {p.name}" if p.parent == s.out_dir else f"  handed off: {p}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -151,6 +153,45 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_exports_check(args: argparse.Namespace) -> int:
+    """Validate one export layout file against its form and the configuration."""
+    from robots.exports import ExportLayoutError, layout_problems, load_layout
+
+    cfg: Config = args.cfg
+    try:
+        lay = load_layout(args.layout)
+    except ExportLayoutError as exc:
+        print(str(exc), file=sys.stderr)
+        return int(ExitCode.CONFIG)
+    lib = library(cfg)
+    problems = layout_problems(lay, lib.get(lay.form) if lay.form in lib else None,
+                               cfg.exports.mynumber_targets)
+    if problems:
+        print(f"invalid export layout {args.layout}:", file=sys.stderr)
+        for p in problems:
+            print(f"  - {p}", file=sys.stderr)
+        return int(ExitCode.CONFIG)
+    head = lay.layout
+    shape = (f"fixed-length records of {sum(c.width or 0 for c in lay.columns)} bytes"
+             if head.record == "fixed" else
+             f"delimited by {head.delimiter!r}, {'with' if head.header else 'no'} header")
+    print(f"{args.layout}: ok — layout {lay.id}: form {lay.form} → {lay.target} "
+          f"({head.title}), {len(lay.columns)} columns, {head.encoding}, {shape}")
+    return 0
+
+
+def cmd_exports_list(args: argparse.Namespace) -> int:
+    """The export layouts in use and where confirmed files go."""
+    from robots.sheets.handoff import export_layouts
+
+    cfg: Config = args.cfg
+    for lay in export_layouts(cfg):
+        print(f"{lay.id:<28} {lay.form:<20} → {lay.target}: {lay.layout.title} "
+              f"({lay.layout.encoding}, {lay.layout.record})  {lay.source}")
+    print(f"hand-off folder: {cfg.resolve(cfg.exports.handoff_dir)}")
+    return 0
+
+
 def cmd_samples_generate(args: argparse.Namespace) -> int:
     from robots.samples import generate
 
@@ -223,6 +264,9 @@ def _show_run(runlog: RunLog, run_id: str | None) -> int:
         minutes = "not recorded" if i["review_minutes"] is None else f"{i['review_minutes']:g} min"
         print(f"  import {i['import_id']} by {i['who']} at {i['at']}: {i['corrections']} "
               f"correction(s), review {minutes}" + (" [simulated]" if i["simulated"] else ""))
+    for h in runlog.handoffs(run_id):
+        print(f"  hand-off {h['handoff_id']} → {h['target']}: {h['path']} ({h['rows']} row(s), "
+              f"{h['held']} held back, {h['status']}, sha256 {h['sha256'][:12]}…)")
     for e in runlog.events(run_id):
         print(f"  [{e['level']}] {e['code']}: {e['message']}")
     return 0
@@ -260,6 +304,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo workspace: {work}")
     print(f"  outputs (workbooks with the correction sheet 確認シート, CSV): {work / 'out'}")
     print(f"  originals moved to: {work / 'done'} and {work / 'failed'} (with .reason.txt)")
+    print("  confirmed files for the core systems (基幹系): "
+          f"{cfg.resolve(cfg.exports.handoff_dir)}")
     print(f"  run log: {work / 'var' / 'runlog.sqlite'}  "
           f"(rpa --config {work / 'config.toml'} runs)")
     from robots.cli.report import demo_report

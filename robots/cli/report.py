@@ -153,6 +153,11 @@ def demo_report(cfg: Config, summaries: Sequence[RunSummary], truth_root: Path,
               f"corrected from the samples' truth; import {r.status.value if r else '-'}")
         if r is not None and r.status.value == "rejected":
             print(r.describe())
+        if r is not None and r.handoff is not None:
+            for f in r.handoff.files:
+                print(f"  handed off to {f.parent.name}: {f.name}")
+            for a in r.handoff.attention:
+                print(f"  not all handed off (要対応): {a.name}")
     files = write_report(cfg, out_dir=out_dir)
     print()
     print_report_summary(files.report, files.html, files.xlsx)

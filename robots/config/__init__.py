@@ -37,6 +37,7 @@ __all__ = [
     "CONFIG_ENV",
     "Config",
     "CsvConfig",
+    "ExportsConfig",
     "InboxConfig",
     "OcrConfig",
     "Paths",
@@ -173,6 +174,22 @@ class CsvConfig(_Model):
     formula_escape: Literal["quote", "none"] = "quote"
 
 
+class ExportsConfig(_Model):
+    """Hand-off to the core systems: where confirmed files go, the town's layouts and decisions."""
+
+    # Confirmed files for the core systems, one folder per target system (handoff/<target>/).
+    handoff_dir: Path = Path("handoff")
+    # The town's own export layouts, besides exports/ of the installed scenarios.
+    dirs: tuple[Path, ...] = ()
+    # Substitution tables (外字 → code, 髙 → 高), each entry saying who decided it.
+    substitutions: tuple[Path, ...] = ()
+    # Layout ids not written (a layout shipped for a system the town does not have).
+    disabled: tuple[str, ...] = ()
+    # Target systems allowed to receive a 個人番号 field (番号法 第19条: only where the law
+    # provides for it); a layout naming one for another target is a configuration error.
+    mynumber_targets: tuple[str, ...] = ()
+
+
 class Config(_Model):
     """The whole configuration. Scenario sections are validated by each scenario's model."""
 
@@ -182,6 +199,7 @@ class Config(_Model):
     inbox: InboxConfig = InboxConfig()
     run: RunConfig = RunConfig()
     csv: CsvConfig = CsvConfig()
+    exports: ExportsConfig = ExportsConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
     schedule: tuple[ScheduleEntry, ...] = ()  # [[schedule]] tables, see robots.config.service
     scheduler: SchedulerConfig = SchedulerConfig()
@@ -193,6 +211,19 @@ class Config(_Model):
         """``p`` relative to the configuration file's folder (or the working folder)."""
         base = self.source.parent if self.source else Path.cwd()
         return p if p.is_absolute() else (base / p)
+
+    def relative(self, p: Path) -> str:
+        """``p`` as the run log stores it: relative to the workspace when inside it.
+
+        The workspace is the configuration's folder. A workspace moved or copied elsewhere
+        then still finds its own files; a path outside it (``--out /elsewhere``) stays absolute.
+        """
+        base = (self.source.parent if self.source else Path.cwd()).resolve()
+        q = self.resolve(p).resolve()
+        try:
+            return q.relative_to(base).as_posix()
+        except ValueError:
+            return str(q)
 
     @property
     def jobs(self) -> int:
@@ -238,6 +269,10 @@ def load_config(path: str | Path | None = None) -> Config:
     problems += [f"scenarios.{n}: unknown scenario (misspelt?); known scenarios: "
                  f"{', '.join(known) or 'none installed'}"
                  for n in cfg.scenarios if n not in known]
+    problems += [f"exports.dirs: folder {d} does not exist"
+                 for d in cfg.exports.dirs if not cfg.resolve(d).is_dir()]
+    problems += [f"exports.substitutions: file {f} does not exist"
+                 for f in cfg.exports.substitutions if not cfg.resolve(f).is_file()]
     if cfg.schedule:
         problems += [f"schedule.{i}.scenario: unknown scenario {e.scenario!r}; known "
                      f"scenarios: {', '.join(sorted(known)) or 'none installed'}"

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from robots.db.handoffs import HANDOFFS_SQL, HandoffLog
 from robots.db.sqlite import SqliteDb, utcnow
 
 __all__ = ["MIGRATIONS", "FileRow", "RunLog", "edit_distance", "utcnow"]
@@ -166,6 +167,8 @@ MIGRATIONS: list[tuple[str, str]] = [
     ("0004_raw_names", """
     ALTER TABLE files ADD COLUMN source_raw BLOB
     """),
+    # Files handed off to the core systems, once per document and layout (robots.db.handoffs).
+    ("0016_handoffs", HANDOFFS_SQL),
 ]
 
 
@@ -198,7 +201,7 @@ def edit_distance(a: str, b: str) -> int:
     return int(Levenshtein.distance(a, b))
 
 
-class RunLog(SqliteDb):
+class RunLog(HandoffLog, SqliteDb):
     """Access to the run-log database; one instance per process, used by the parent only."""
 
     MIGRATIONS = MIGRATIONS
@@ -238,7 +241,7 @@ class RunLog(SqliteDb):
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, run_id: str, scenario: str, *, trigger: str, jobs: int,
-                  version: str, out_dir: Path | None = None) -> bytes:
+                  version: str, out_dir: str | Path | None = None) -> bytes:
         """Record a new run as running; returns the run's workbook-signing secret."""
         secret = secrets.token_bytes(32)
         with self.atomic():

@@ -32,7 +32,7 @@ from robots.db.sqlite import SqliteDb, utcnow
 from robots.records import DocumentRecord
 from robots.scenario import ItemResult, RunContext
 from robots.sheets.corrections import CONFIRMED_SUFFIX
-from robots.sheets.outputs import csv_header
+from robots.sheets.outputs import csv_header, data_csv_name
 
 __all__ = ["DocumentState", "StoredDoc", "documents_table", "earlier_outputs", "paper_doc",
            "signature", "take_confirmed"]
@@ -180,7 +180,9 @@ def _csv_rows(data: bytes, encodings: Sequence[str]) -> list[list[str]]:
 
 def take_confirmed(store: DocumentState, out_root: Path, ctx: RunContext,
                    forms: Sequence[str]) -> int:
-    """Apply ``<form>_確定.csv`` of earlier runs to the stored paper documents; returns how many.
+    """Apply the confirmed CSVs of earlier runs to the stored paper documents; returns how many.
+
+    ``<form title>_確定.csv``, and ``<form id>_確定.csv`` as versions before 0016 named them.
 
     A file that cannot be read now (open in Excel on a share) is tried again next run.
     """
@@ -189,7 +191,8 @@ def take_confirmed(store: DocumentState, out_root: Path, ctx: RunContext,
     for form in (f for f in forms if f in library):
         t = library.get(form)
         header, names = csv_header(t), [f.name for f in t.fields]
-        for path in earlier_outputs(out_root, f"{form}{CONFIRMED_SUFFIX}.csv"):
+        for path in sorted({*earlier_outputs(out_root, data_csv_name(t, confirmed=True)),
+                            *earlier_outputs(out_root, f"{form}{CONFIRMED_SUFFIX}.csv")}):
             sig = signature(path)
             if store.seen(path, sig):
                 continue

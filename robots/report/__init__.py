@@ -49,7 +49,8 @@ def build_report(cfg: Config, *, since: date | None = None, until: date | None =
         runlog = RunLog(db)
         try:
             data = load_report_data(runlog.db, period, scenario=scenario, tz=tz,
-                                    check_originals=check_originals)
+                                    check_originals=check_originals,
+                                    workspace=cfg.resolve(Path()))
         finally:
             runlog.close()
     else:

@@ -187,11 +187,13 @@ def missed_schedule_scenario(message: str, scenarios: set[str]) -> str | None:
 
 
 def load_report_data(db: sqlite3.Connection, period: Period, *, scenario: str | None = None,
-                     tz: tzinfo | None = None, check_originals: bool = True) -> ReportData:
+                     tz: tzinfo | None = None, check_originals: bool = True,
+                     workspace: Path | None = None) -> ReportData:
     """The rows of runs started in ``period`` (local dates) of ``scenario`` (None: all).
 
     ``check_originals`` looks on disk for each recorded original (``done/`` or ``failed/``):
-    a missing one counts as a lost document in the report.
+    a missing one counts as a lost document in the report. Recorded paths are relative to
+    ``workspace`` (the configuration's folder; older run logs hold absolute ones).
     """
     data = ReportData(period)
     sql = "SELECT * FROM runs" + (" WHERE scenario = ?" if scenario else "")
@@ -238,5 +240,6 @@ def load_report_data(db: sqlite3.Connection, period: Period, *, scenario: str | 
                       for r in db.execute("SELECT * FROM baselines ORDER BY baseline_id")]
     if check_originals:
         data.originals_missing = {f.file_id for f in data.files
-                                  if f.final_path and not Path(f.final_path).exists()}
+                                  if f.final_path
+                                  and not ((workspace or Path.cwd()) / f.final_path).exists()}
     return data

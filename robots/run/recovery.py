@@ -15,12 +15,14 @@ import os
 import shutil
 from pathlib import Path
 
+from robots.config import Config
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode
 from robots.run.inbox import InboxPaths, move_file, recover_processing, write_reason
 from robots.run.shutdown import step
 from robots.run.steps import OUTCOME_JA
 from robots.scenario import Outcome
+from robots.sheets.handoff import recover_handoffs
 
 __all__ = ["recover"]
 
@@ -33,13 +35,15 @@ _RECOVERED_REASON_JA = ("前回の実行が途中で止まったため、詳し�
                         "システム担当者が実行ログ（rpa runs show {run_id}）で確認できます。")
 
 
-def recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) -> list[str]:
+def recover(cfg: Config, runlog: RunLog, scenario: str, paths: InboxPaths,
+            out_root: Path) -> list[str]:
     """Finish or roll back runs of ``scenario`` that died (we hold its lock, so none is live)."""
+    recover_handoffs(cfg, runlog)
     recovered = []
     for run in runlog.unfinished_runs(scenario):
         run_id = run["run_id"]
         # where that run wrote (it may have had another --out than this one)
-        out_dir = Path(run["out_dir"]) if run["out_dir"] else out_root / run_id
+        out_dir = cfg.resolve(Path(run["out_dir"])) if run["out_dir"] else out_root / run_id
         partial = out_dir.with_name(f"{run_id}.partial")
         if partial.exists():
             shutil.rmtree(partial)
@@ -56,7 +60,7 @@ def recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) ->
     # Whatever is still in processing/ or half-written in out/ belongs to a run that is over
     # (recent runs are looked up too: one with another --out left its partial folder there).
     partials = set(out_root.glob("*.partial")) | {
-        Path(r["out_dir"]).with_name(f"{r['run_id']}.partial")
+        cfg.resolve(Path(r["out_dir"])).with_name(f"{r['run_id']}.partial")
         for r in runlog.runs(scenario=scenario, limit=50) if r["out_dir"]}
     for partial in sorted(p for p in partials if p.is_dir()):
         run_id = partial.name.removesuffix(".partial")
@@ -79,13 +83,14 @@ def recover(runlog: RunLog, scenario: str, paths: InboxPaths, out_root: Path) ->
         finished = False
         for f in runlog.files(run_id):
             src = folder / (os.fsdecode(f["source_raw"]) if f["source_raw"] else f["source_name"])
-            if f["final_path"] and src.exists():
-                dest = move_file(src, Path(f["final_path"]))
-                if str(dest) != f["final_path"]:
-                    runlog.set_file_path(f["file_id"], str(dest))
+            recorded = cfg.resolve(Path(f["final_path"])) if f["final_path"] else None
+            if recorded is not None and src.exists():
+                dest = move_file(src, recorded)
+                if dest != recorded:
+                    runlog.set_file_path(f["file_id"], cfg.relative(dest))
                 finished = True
             else:
-                dest = Path(f["final_path"] or "")
+                dest = recorded or Path()
             note = dest.with_name(dest.name + ".reason.txt")
             # a quarantined file always has its note; the run's own (written before the move)
             # is kept, a general one is written only where the run died before writing it

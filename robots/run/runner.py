@@ -22,6 +22,12 @@ finished itself. Outputs that cannot be written (disk full, read-only folder) ro
 back at once — claimed files return to the inbox — and raise :class:`OutputError`. A stop
 request (SIGTERM, :mod:`robots.run.shutdown`) ends claiming and starting items; the items in
 flight finish and are written out, the files not started go back to the inbox.
+
+When no document of the run needs review, its data are confirmed as read and handed off to
+the core systems (:mod:`robots.sheets.handoff`): staged and recorded in the step-4
+transaction, put in place after it. Paths in the run log (output folder, where each input
+went, hand-off files) are relative to the workspace, so a workspace copied or moved to
+another folder or machine keeps working on its own files.
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ from filelock import FileLock, Timeout
 from robots import __version__
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
-from robots.errors import ExitCode, OutputError, ScenarioLockedError
+from robots.errors import ConfigError, ExitCode, OutputError, ScenarioLockedError
+from robots.exports import Row
+from robots.records import DocumentRecord
 from robots.run.executor import make_executor
 from robots.run.inbox import (
     InboxPaths,
@@ -68,6 +76,13 @@ from robots.run.steps import (
     twin_result,
 )
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem, get_scenario
+from robots.sheets.handoff import (
+    HandoffResult,
+    check_exports,
+    export_layouts,
+    publish,
+    stage_handoff,
+)
 from robots.tempdirs import private_tempdir
 
 __all__ = ["RunSummary", "new_run_id", "run_scenario"]
@@ -125,6 +140,8 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
     t0 = time.perf_counter()
     scenario = get_scenario(name)
     settings = scenario.settings(cfg)
+    if problems := check_exports(cfg):  # a malformed export layout stops the run up front
+        raise ConfigError(cfg.source or "config.toml", problems)
     paths = _paths(cfg, name, inbox)
     paths.create()
     out_root = (out if out is not None else cfg.resolve(cfg.paths.out)) / name
@@ -150,7 +167,7 @@ def run_scenario(name: str, cfg: Config, *, trigger: str = "manual", inbox: Path
             runlog.event(None, "stale_workers", f"scenario={name}: stopped {', '.join(stale)}",
                          level="warning")
         try:
-            recovered = recover(runlog, name, paths, out_root)
+            recovered = recover(cfg, runlog, name, paths, out_root)
         except (OSError, sqlite3.OperationalError) as exc:
             why = getattr(exc, "strerror", None) or str(exc)
             raise OutputError(
@@ -197,7 +214,7 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
     if ready:  # an unreachable Dask cluster stops the run here, before any file is claimed
         executor.connect()
     secret = runlog.start_run(run_id, name, trigger=trigger, jobs=jobs, version=__version__,
-                              out_dir=out_root / run_id)
+                              out_dir=cfg.relative(out_root / run_id))
     log.info("run %s of %s: %d file(s) ready, %d left for later", run_id, name, len(ready),
              len(later))
     folders = list_folders(paths.inbox)
@@ -274,8 +291,10 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
         step("outputs written")
         now = datetime.now()
         finals = final_paths(results, paths, now)
-        exit_code = _commit(runlog, run_id, results, finals, len(later), len(put_back),
-                            ctx.events, ctx.counts)
+        with runlog.atomic():  # the run and its hand-off are recorded together, or neither
+            exit_code = _commit(cfg, runlog, run_id, results, finals, len(later),
+                                len(put_back), ctx.events, ctx.counts)
+            handoff = _stage_handoff(cfg, runlog, run_id, good, partial, today=ctx.today)
     except (OSError, sqlite3.OperationalError) as exc:
         back = roll_back(runlog, run_id, paths, partial, exc)
         why = getattr(exc, "strerror", None) or str(exc)
@@ -285,15 +304,24 @@ def _run_steps(name: str, cfg: Config, settings: object, paths: InboxPaths, out_
             "Free some space or fix the folder's permissions, then run again") from None
     step("committed")
     out_dir: Path | None = out_root / run_id
-    if outputs:
+    if outputs or (partial.is_dir() and any(partial.iterdir())):
         partial.rename(out_dir)
         outputs = [out_dir / p.relative_to(partial) for p in outputs]
     else:  # nothing came out of this run: no empty folder for staff to open
         shutil.rmtree(partial, ignore_errors=True)
         out_dir = None
     step("renamed")
+    if handoff is not None:
+        if out_dir is not None:
+            outputs += [out_dir / p.name for p in handoff.attention]
+        try:
+            publish(runlog, handoff.staged)
+        except OSError as exc:  # recorded as staged: the next run puts them in place
+            log.warning("run %s: hand-off files not yet in place (%s); the next run finishes "
+                        "it", run_id, exc.strerror or exc)
+        outputs += handoff.files
     try:
-        _put_away(results, finals, paths.processing / run_id, run_id, now, runlog)
+        _put_away(cfg, results, finals, paths.processing / run_id, run_id, now, runlog)
     except OSError as exc:
         raise OutputError(
             f"run {run_id} of {name} is recorded and its outputs are in {out_dir}, but its input "
@@ -312,16 +340,32 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
+def _stage_handoff(cfg: Config, runlog: RunLog, run_id: str, good: Sequence[ItemResult],
+                   partial: Path, *, today: date) -> HandoffResult | None:
+    """Hand off a run's documents when none of those with an export layout needs review.
+
+    Otherwise they wait for ``rpa corrections import``: nothing unconfirmed leaves.
+    """
+    forms = {lay.form for lay in export_layouts(cfg)}
+    docs: list[DocumentRecord] = [d for r in good for d in r.documents if d.form_id in forms]
+    if not docs or any(d.needs_review for d in docs):
+        return None
+    return stage_handoff(cfg, runlog, run_id=run_id, out_dir=partial, today=today,
+                         rows=[Row(d.doc_id, d.source_file, d.page,
+                                   {f.name: f.value for f in d.fields}) for d in docs],
+                         forms={d.doc_id: d.form_id for d in docs})
+
+
+def _commit(cfg: Config, runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             finals: dict[int, Path], later: int, put_back: int,
             events: Sequence[tuple[str, str]] = (), counts: Mapping[str, int] | None = None
             ) -> ExitCode:
     """Step 4: one transaction records every file, document and field, and the run's end."""
-    counts = Counter(r.outcome.value for r in results)
+    outcomes = Counter(r.outcome.value for r in results)
     good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
     docs = sum(len(r.documents) for r in good)
     review = sum(1 for r in good for d in r.documents if d.needs_review)
-    bad = counts[Outcome.REJECTED] + counts[Outcome.ERROR] + counts[Outcome.DUPLICATE]
+    bad = outcomes[Outcome.REJECTED] + outcomes[Outcome.ERROR] + outcomes[Outcome.DUPLICATE]
     exit_code = ExitCode.NEEDS_ATTENTION if (bad or review) else ExitCode.OK
     with runlog.atomic():
         for r in results:
@@ -332,7 +376,7 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
                 sha256=r.item.sha256, size=r.item.size,
                 pages=r.pages or None, outcome="processed" if ok else (
                     "duplicate" if r.outcome is Outcome.DUPLICATE else "failed"),
-                reason_code=r.reason_code or None, final_path=str(final))
+                reason_code=r.reason_code or None, final_path=cfg.relative(final))
             for d in r.documents:
                 runlog.add_document(run_id, file_id, doc_id=d.doc_id, page=d.page,
                                     form_id=d.form_id, status=d.status,
@@ -345,7 +389,7 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             runlog.event(run_id, code, message)
         if counts:
             runlog.add_counts(run_id, counts)
-        summary = {"files": dict(counts), "documents": docs, "documents_needing_review": review,
+        summary = {"files": dict(outcomes), "documents": docs, "documents_needing_review": review,
                    "left_for_later": later}
         if put_back:
             summary["put_back"] = put_back
@@ -353,8 +397,8 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
     return exit_code
 
 
-def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Path,
-              run_id: str, now: datetime, runlog: RunLog) -> None:
+def _put_away(cfg: Config, results: Sequence[ItemResult], finals: dict[int, Path],
+              folder: Path, run_id: str, now: datetime, runlog: RunLog) -> None:
     """Step 5: each input to the place recorded in step 4 (a quarantine note goes first)."""
     for r in results:
         ok = r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)
@@ -367,7 +411,7 @@ def _put_away(results: Sequence[ItemResult], finals: dict[int, Path], folder: Pa
         dest = move_file(r.item.path, final)
         if dest != final:  # somebody put a file there meanwhile: keep both, record the truth
             runlog.db.execute("UPDATE files SET final_path = ? WHERE run_id = ? AND "
-                              "final_path = ?", (str(dest), run_id, str(final)))
+                              "final_path = ?", (cfg.relative(dest), run_id, cfg.relative(final)))
             if not ok:
                 write_reason(dest, name=r.item.name, run_id=run_id,
                              outcome_ja=OUTCOME_JA[r.outcome], reason_ja=r.reason_ja,

@@ -1,8 +1,11 @@
 """Spreadsheets and CSV: the run's review workbook for staff, written and read back.
 
-The room also holds ``rpa corrections import`` (:mod:`.corrections`), CSV for the core
-systems (:mod:`.csvout`, :mod:`.outputs`) and the plain result tables of the reconciling
-scenarios (:mod:`.results`). It may import configuration, the run log and the records;
+The room also holds ``rpa corrections import`` (:mod:`.corrections`), the staff's data CSVs
+(:mod:`.csvout`, :mod:`.outputs`), the hand-off of confirmed data to the core systems in
+their export layouts (:mod:`.handoff`), personal numbers masked and sealed
+(:mod:`.personal`) and the plain result tables of the reconciling scenarios
+(:mod:`.results`). It may import configuration, the run log, the export layouts and the
+records;
 this module is the public face of the review workbook (:mod:`.write`, :mod:`.read`,
 :mod:`.review`, :mod:`.common`).
 

@@ -28,6 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ocr.templates import FieldType
 from robots.errors import ExitCode, RobotError
+from robots.sheets.personal import mask_mynumber
 
 __all__ = [
     "CHECK_MARK",
@@ -305,6 +306,8 @@ def value_to_cell(ftype: str, value: str, *, review: bool = False) -> tuple[Any,
     would read as "nothing to say").
     """
     value = clean_text(value)
+    if ftype == FieldType.MYNUMBER:
+        return (mask_mynumber(value) or None), "@"
     if ftype == FieldType.DATE:
         m = _ISO_DATE.match(value)
         if m:

@@ -1,4 +1,4 @@
-"""The confirmed outputs of a reviewed run: ``<form>_確定.csv`` and ``確定データ_<run>.xlsx``.
+"""The confirmed outputs of a reviewed run: ``<form title>_確定.csv``, ``確定データ_<run>.xlsx``.
 
 Written by ``rpa corrections import`` from the final values, staged in a private folder of
 the output folder (named with the importer's pid, so an import killed half-way leaves a
@@ -78,8 +78,7 @@ def write_confirmed_outputs(out_dir: Path, *, run_id: str, scenario: str,
     try:
         # openpyxl streams sheets through temporary files: into the staging folder, not /tmp
         with private_tempdir(staging / ".tmp"):
-            staged = write_form_csvs(staging, templates, bare, csv_cfg,
-                                     suffix=CONFIRMED_SUFFIX, values=final)
+            staged = write_form_csvs(staging, templates, bare, csv_cfg, values=final)
             if written:
                 staged.append(staging / confirmed_workbook_name(run_id))
                 _write_confirmed_workbook(staged[-1], run_id=run_id, scenario=scenario,

@@ -11,10 +11,15 @@ a mistake would travel on and forgiving where that costs nothing:
   each field's confirmed value; one *lacking* a correction imported earlier is rejected: the
   run log keeps digests only, so that value could not be written out, and reverting it to
   the OCR value would silently lose a reviewer's work. The run log gets no value in clear.
-- Outputs, in the run's output folder: ``<form_id>_確定.csv`` and ``確定データ_<run_id>.xlsx``,
+- Outputs, in the run's output folder: ``<form title>_確定.csv`` and ``確定データ_<run_id>.xlsx``,
   the data sheets of :func:`write_workbook` with the final values but without 確認シート and
   signed meta: data, not a second review workbook (only the review workbook holds the OCR
   values that corrections are measured against, so importing the confirmed one is refused).
+- The hand-off to the core systems (:mod:`robots.sheets.handoff`): confirmed documents that
+  have not left yet, staged in the import's transaction, put in place after it commits.
+- The run's folder is found through the run log, relative to the workspace: in a copied or
+  moved workspace the import writes into that copy.
+- The confirmed files themselves are written by :mod:`robots.sheets.confirmed`.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from ocr.validators import cross_check, validate_value
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
+from robots.exports import Row
 from robots.sheets import (
     Correction,
     ForeignWorkbookError,
@@ -44,6 +50,14 @@ from robots.sheets.confirmed import (
     confirmed_workbook_name,
     write_confirmed_outputs,
 )
+from robots.sheets.handoff import (
+    HandoffResult,
+    publish,
+    recover_handoffs,
+    run_out_dir,
+    stage_handoff,
+)
+from robots.sheets.outputs import data_csv_name
 from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
 
 __all__ = [
@@ -141,6 +155,7 @@ class ImportResult:
     out_dir: Path | None = None
     import_id: int | None = None
     earlier: str = ""  # ALREADY_IMPORTED: which import, when, by whom
+    handoff: HandoffResult | None = None  # files handed off to the core systems
 
     @property
     def exit_code(self) -> int:
@@ -175,6 +190,8 @@ class ImportResult:
         if self.files:
             lines.append(f"confirmed outputs in {self.out_dir}:")
             lines += [f"  {p.name}" for p in self.files]
+        if self.handoff is not None:
+            lines += self.handoff.describe_lines()
         return "\n".join(lines)
 
 
@@ -279,14 +296,6 @@ def _os_user() -> str:
         return "unknown"
 
 
-def _out_dir(run: Any, workbook: Path) -> Path:
-    if run["out_dir"] and Path(run["out_dir"]).is_dir():
-        return Path(run["out_dir"])
-    log.warning("output folder of run %s is gone; confirmed outputs go beside the workbook",
-                run["run_id"])
-    return workbook.resolve().parent
-
-
 def _earlier(runlog: RunLog, result: ImportResult, sha: str) -> ImportResult | None:
     """The result for a file imported before (same bytes), or None."""
     row = next((r for r in runlog.imports(result.run_id) if r["workbook_sha256"] == sha), None)
@@ -337,6 +346,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                        "処理の記録（実行ログ）が見つかりません。設定ファイルを確認してください。")
     runlog = RunLog(db_path, key=cfg.resolve(cfg.paths.digest_key))
     try:
+        recover_handoffs(cfg, runlog)
         sha, reviewed, written, run = _open(path, runlog)
         result = ImportResult(reviewed.run_id, path, review_minutes=reviewed.review_minutes)
         if _earlier(runlog, result, sha):
@@ -368,9 +378,10 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 corrections=[(c.doc_id, c.field, c.source, c.before, c.after) for c in apply],
                 doc_ids=sorted(written))
             result.corrections, result.replaced, result.notes = len(apply), replaced, notes
-            result.out_dir = out_dir = _out_dir(run, path)
+            result.out_dir = out_dir = run_out_dir(cfg, run, path)
             expected = [confirmed_workbook_name(result.run_id),
-                        *(f"{r.form_id}{CONFIRMED_SUFFIX}.csv" for r in written.values())]
+                        *(data_csv_name(templates[r.form_id], confirmed=True)
+                          for r in written.values())]
             if not (apply or result.confirmed):
                 result.status = ImportStatus.NO_CHANGES
             if result.status is ImportStatus.IMPORTED or not all(
@@ -378,6 +389,18 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 result.files = write_confirmed_outputs(
                     out_dir, run_id=result.run_id, scenario=reviewed.scenario,
                     templates=templates, written=written, final=final, csv_cfg=cfg.csv)
+            result.handoff = stage_handoff(
+                cfg, runlog, run_id=result.run_id, out_dir=out_dir,
+                rows=[Row(r.doc_id, r.source_file, r.page, final[r.doc_id])
+                      for r in written.values()],
+                forms={r.doc_id: r.form_id for r in written.values()},
+                today=now.astimezone().date(), import_id=result.import_id,
+                changed=frozenset(c.doc_id for c in apply))
+        try:
+            publish(runlog, result.handoff.staged)
+        except OSError as exc:  # recorded as staged: the next import or run puts them in place
+            log.warning("run %s: hand-off files not yet in place (%s); the next run finishes it",
+                        result.run_id, exc.strerror or exc)
         log.info("run %s: %s imported (import %s): %d correction(s), %d field(s) confirmed as "
                  "read, %d file(s) written", result.run_id, path.name, result.import_id,
                  result.corrections, result.confirmed, len(result.files))

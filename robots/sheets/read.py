@@ -40,6 +40,7 @@ from robots.sheets.common import (
     sign,
     value_to_cell,
 )
+from robots.sheets.personal import unseal_personal_numbers
 
 __all__ = ["VERIFY_MISMATCH", "WrittenRecord", "read_workbook", "read_workbook_records",
            "verify_keyed"]
@@ -114,6 +115,7 @@ def _verified_payload(wb: Workbook, secret_for: Callable[[str], bytes | None]) -
             "or its meta sheet was altered)",
             reason_ja="このブックは指定した処理のものではないか、管理情報が改ざんされています。",
         )
+    unseal_personal_numbers(payload, secret)
     return payload
 
 

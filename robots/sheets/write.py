@@ -49,6 +49,7 @@ from robots.sheets.common import (
     styled_cell,
     value_to_cell,
 )
+from robots.sheets.personal import seal_personal_numbers
 from robots.sheets.review import write_review_sheet
 
 __all__ = ["data_headers", "sheet_title", "write_workbook"]
@@ -372,6 +373,7 @@ def write_workbook(
                 "forms": forms_meta,
                 "review": review_meta,
             }
+            seal_personal_numbers(payload, secret)
             _write_meta(wb, payload, secret)
             wb.active = 0
             _save_atomically(wb, path)

@@ -1,7 +1,7 @@
 """What a run takes into the scenario's state before it derives the list and checks contracts.
 
 - the previous list (``previous_list``), once per version of the file;
-- confirmed values of paper applications (``bid_qualification_確定.csv`` written by
+- confirmed values of paper applications (``入札参加資格審査申請書_確定.csv`` written by
   ``rpa corrections import`` into an earlier run's output folder), once per version;
 - this run's applications (data rows and paper forms) and the suspension lists dropped in
   the inbox;

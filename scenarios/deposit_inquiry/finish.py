@@ -7,7 +7,7 @@ files back and the next run reads them again: the replies then update the rows t
 stored (same keys), so nothing is counted twice.
 
 Before reconciling, the human work done since the last run is taken in: confirmed values of
-paper replies (``<form>_確定.csv`` written by ``rpa corrections import``), the decisions
+paper replies (``<form title>_確定.csv`` written by ``rpa corrections import``), the decisions
 clerks wrote on earlier review sheets (``確認リスト``) and the 再照会 they asked for (``再照会``).
 Each file is read once per version (its size and modification time are remembered). Then,
 when ``[send] enabled``, the inquiries due go out (:mod:`scenarios.deposit_inquiry.send`)
