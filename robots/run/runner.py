@@ -336,11 +336,11 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
             events: Sequence[tuple[str, str]] = (), counts: Mapping[str, int] | None = None
             ) -> ExitCode:
     """Step 4: one transaction records every file, document and field, and the run's end."""
-    counts = Counter(r.outcome.value for r in results)
+    outcomes = Counter(r.outcome.value for r in results)
     good = [r for r in results if r.outcome in (Outcome.OK, Outcome.NEEDS_REVIEW)]
     docs = sum(len(r.documents) for r in good)
     review = sum(1 for r in good for d in r.documents if d.needs_review)
-    bad = counts[Outcome.REJECTED] + counts[Outcome.ERROR] + counts[Outcome.DUPLICATE]
+    bad = outcomes[Outcome.REJECTED] + outcomes[Outcome.ERROR] + outcomes[Outcome.DUPLICATE]
     exit_code = ExitCode.NEEDS_ATTENTION if (bad or review) else ExitCode.OK
     with runlog.atomic():
         for r in results:
@@ -361,9 +361,9 @@ def _commit(runlog: RunLog, run_id: str, results: Sequence[ItemResult],
                              f"{r.item.name}: {r.detail or r.outcome.value}", level="warning")
         for code, message in events:  # what the scenario's finish asked to record
             runlog.event(run_id, code, message)
-        if counts:
+        if counts:  # the scenario's own work (RunContext.counts), not the file outcomes
             runlog.add_counts(run_id, counts)
-        summary = {"files": dict(counts), "documents": docs, "documents_needing_review": review,
+        summary = {"files": dict(outcomes), "documents": docs, "documents_needing_review": review,
                    "left_for_later": later}
         if put_back:
             summary["put_back"] = put_back
