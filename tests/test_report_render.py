@@ -151,6 +151,8 @@ def test_workbook_holds_real_numbers(files: ReportFiles) -> None:
     for sheet in SHEETS[:-1]:
         cells = [str(c) for r in _rows(wb[sheet]) for c in r]
         assert not any(c in ("intake", F1, F2) for c in cells), sheet
+    for ws in wb.worksheets:  # printed one page wide, in landscape
+        assert (ws.page_setup.orientation, ws.page_setup.fitToWidth) == ("landscape", 1)
 
 
 def test_empty_report_writes_both_files(tmp_path: Path) -> None:

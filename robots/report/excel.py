@@ -39,7 +39,7 @@ from robots.report.labels import (
     schedule_event,
 )
 from robots.report.review_time import rates_text
-from robots.sheets.common import display_width, neutralise_formulas
+from robots.sheets.common import display_width, neutralise_formulas, print_setup
 
 __all__ = ["write_excel"]
 
@@ -84,6 +84,15 @@ class _Sheet:
             self.ws.row_dimensions[r].height = 15 * lines + 3
         return r
 
+    def text(self, label: str, text: str, *, fill: str | None = None) -> int:
+        """A label and a long text across the rest of the sheet's columns (merged, wrapped)."""
+        r = self.row(label, text, fill=fill)
+        last = len(self.widths)
+        self.ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=last)
+        lines = math.ceil(display_width(text) / max(sum(self.widths[1:]) - 2, 4))
+        self.ws.row_dimensions[r].height = 15 * lines + 3
+        return r
+
     def header(self, *names: str) -> None:
         r = self.row(*names, bold=True)
         for i in range(1, len(names) + 1):
@@ -105,11 +114,11 @@ def _verdict_sheet(sh: _Sheet, report: Report) -> None:
     sh.row("作成日時", report.generated_at.strftime("%Y-%m-%d %H:%M"))
     sh.row("バージョン", f"misato-rpa {__version__}")
     for n in report.notes:
-        sh.row("注記", n, fill="FFF2CC")
+        sh.text("注記", n, fill="FFF2CC")
     if any(s.quality.simulated_runs for s in report.scenarios):
-        sh.row("注記", "模擬レビュー（サンプルの正解データで確認シートを自動で埋めたもの）の結果を"
-               "含みます。職員による実際の確認ではないため、品質と判定は参考値です。",
-               fill="FFC7CE")
+        sh.text("注記", "模擬レビュー（サンプルの正解データで確認シートを自動で埋めたもの）の結果"
+                "を含みます。職員による実際の確認ではないため、品質と判定は参考値です。",
+                fill="FFC7CE")
     sh.blank()
     sh.header("業務", "対象", "基準", "目標", "測定値", "結果", "根拠（実行ID）", "補足")
     for s in report.scenarios:
@@ -128,9 +137,9 @@ def _verdict_sheet(sh: _Sheet, report: Report) -> None:
     if report.empty:
         sh.row("この期間に記録された実行はありません。")
     sh.blank()
-    sh.row("判定のしかた", VERDICT_RULE, bold=False)
+    sh.text("判定のしかた", VERDICT_RULE)
     for k, d in DEFINITIONS:
-        sh.row(k, d)
+        sh.text(k, d)
 
 
 def _count(value: int | None) -> tuple[object, str]:
@@ -332,24 +341,26 @@ def _details_sheet(sh: _Sheet, report: Report) -> None:
     sh.blank()
     sh.header("項目", "設定・コマンド")
     for k, d in DETAILS:
-        sh.row(k, d)
+        sh.text(k, d)
 
 
 def write_excel(report: Report, path: Path) -> Path:
     """Write the workbook to ``path`` and return it."""
     wb = Workbook()
-    sheets = (("判定", (26, 26, 36, 14, 12, 10, 36, 60), _verdict_sheet),
-              ("業務の成果", (26, 36, 14, 14, 14, 14, 30, 14, 30, 16, 10, 10, 16), _work_sheet),
-              ("品質", (26, 16, 30, 12, 12, 12, 12, 14, 14, 12, 12, 14, 12, 10, 10),
+    sheets = (("判定", (40, 26, 36, 14, 12, 10, 36, 60), _verdict_sheet),
+              ("業務の成果", (40, 36, 14, 14, 14, 30, 30, 14, 30, 16, 10, 10, 16), _work_sheet),
+              ("品質", (40, 16, 30, 12, 12, 12, 12, 14, 14, 12, 12, 14, 12, 10, 10),
                _quality_sheet),
-              ("時間", (26, 30, 12, 16, 34, 14, 10, 10, 10, 14, 16, 14, 10, 12, 18), _time_sheet),
-              ("件数", (26, 30, 12, 12, 12, 12, 14, 14, 12), _volume_sheet),
-              ("信頼性", (26, 12, 30, 24, 10, 14, 14, 10, 12, 12), _reliability_sheet),
-              ("詳細", (26, 30, 40, 34), _details_sheet))
+              ("時間", (40, 30, 12, 16, 34, 14, 10, 10, 10, 14, 16, 14, 10, 12, 18), _time_sheet),
+              ("件数", (40, 30, 12, 12, 12, 12, 14, 14, 12), _volume_sheet),
+              ("信頼性", (40, 12, 30, 24, 10, 14, 14, 10, 12, 12), _reliability_sheet),
+              ("詳細", (40, 30, 40, 34), _details_sheet))
     for i, (title, widths, fill) in enumerate(sheets):
         ws = wb.active if i == 0 else wb.create_sheet()
         assert ws is not None
         ws.title = title
+        # printed on A4 landscape, one page wide: a sheet cut into strips is unreadable
+        print_setup(ws, title_rows="1:1")
         fill(_Sheet(ws, widths), report)
     wb.properties.title = "RPA・AI-OCR 実証実験 評価報告"
     wb.properties.creator = f"misato-rpa {__version__}"

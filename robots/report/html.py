@@ -63,7 +63,7 @@ th{background:#e9eef7;font-weight:bold}td.n{text-align:right;font-variant-numeri
 .pass{color:#2e7d32;font-weight:bold}.fail{color:#b71c1c;font-weight:bold}
 .pending{color:#757575;font-weight:bold}td.n,td.pass,td.fail,td.pending{white-space:nowrap}
 td.n.pass{background:#eef7ee}td.n.fail{background:#fdecea}td.n.pending{background:#f3f3f3}
-td.na{background:#fafafa}.v-go{color:#2e7d32;font-weight:bold}.v-conditional{color:#c77700;
+td.na{background:#fafafa}td[class^="v-"]{white-space:nowrap}.v-go{color:#2e7d32;font-weight:bold}.v-conditional{color:#c77700;
  font-weight:bold}.v-no_go{color:#b71c1c;font-weight:bold}.v-no_data{color:#757575}
 .ids{font-family:monospace;font-size:12px;color:#444}
 img{max-width:100%%;height:auto;margin:6px 0}dl{font-size:13px}dt{font-weight:bold}
@@ -181,8 +181,12 @@ def _summary(report: Report) -> str:
     rows = []
     for s in report.scenarios:
         v = s.verdict
-        failed = [f"{c.subject_title or '業務全体'}：{c.label.split('（')[0]}"
-                  for c in v.criteria if c.status == "fail"]
+        by_subject: dict[str, list[str]] = {}
+        for c in v.criteria:
+            if c.status == "fail":
+                by_subject.setdefault(c.subject_title or "業務全体", []).append(
+                    c.label.split("（")[0])
+        failed = [f"{k}（{'・'.join(x)}）" for k, x in by_subject.items()]
         pending = sum(c.status == "pending" for c in v.criteria)
         rows.append(f'<tr><td>{_e(s.title)}</td><td class="v-{v.decision}">'
                     f"{_e(DECISION_JA[v.decision])}</td><td>{_e('、'.join(failed) or 'なし')}"
@@ -200,9 +204,12 @@ def _work(s: ScenarioFigures) -> str:
     w = s.work
     if w is None:
         return ""
+    unmeasured = all(m.value is None for m in w.measures)
     out = ["<h3>業務の成果</h3>",
            "<p>照合・点検など、この業務そのものの結果です（OCRの数値は紙の様式の分だけで、"
            "下の「品質」にあります）。記録されていない件数は「未計測」で、0件とは数えません。</p>",
+           '<div class="note">この期間の実行は、業務そのものの件数をまだ記録していません。'
+           "業務の成果と作業時間は判定できず、導入の条件になります。</div>" if unmeasured else "",
            _table(("項目", "件数", "根拠（実行ID）"),
                   [(m.label, _count(m.value), _ids(list(m.runs))) for m in w.measures], (1,))]
     if w.shares:
