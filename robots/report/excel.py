@@ -38,7 +38,7 @@ from robots.report.labels import (
     quarantine_reason,
     schedule_event,
 )
-from robots.report.review_time import rates_text
+from robots.report.review_time import WORK_KIND_JA, rates_text
 from robots.sheets.common import display_width, neutralise_formulas, print_setup
 
 __all__ = ["write_excel"]
@@ -51,7 +51,6 @@ _BOLD = Font(bold=True)
 _FILLS = {"go": "C6EFCE", "conditional": "FFEB9C", "no_go": "FFC7CE", "no_data": "D9D9D9",
           "pass": "C6EFCE", "fail": "FFC7CE", "pending": "D9D9D9"}
 Cell = object
-_FIELD_OF = {"flagged": "read", "proposed": "proposed", "keyed": "keyed"}
 
 
 class _Sheet:
@@ -251,7 +250,7 @@ def _time_sheet(sh: _Sheet, report: Report) -> None:
             ("確認時間 推定（分）", (t.estimated_minutes, MIN), t.estimate_method
              or ", ".join(t.estimated_runs)),
             ("取り込み前の実行", (len(t.unreviewed_runs), COUNT), ", ".join(t.unreviewed_runs)),
-            *((f"1項目あたりの確認時間（{KIND_JA[_FIELD_OF[k]]}、分）", (rates.minutes[k], "0.00"),
+            *((f"1項目あたりの確認時間（{WORK_KIND_JA[k]}、分）", (rates.minutes[k], "0.00"),
                rates_text(rates, t.kinds_used)) for k in t.kinds_used if rates is not None),
         ):
             sh.row(s.title, label, cell, note)

@@ -345,7 +345,6 @@ class Report:
     scenarios: list[ScenarioFigures] = field(default_factory=list)
     form_titles: dict[str, str] = field(default_factory=dict)  # forms and data inputs
     notes: list[str] = field(default_factory=list)  # Japanese, shown at the top
-    task_titles: dict[str, str] = field(default_factory=dict)  # task name → Japanese
 
     @property
     def empty(self) -> bool:

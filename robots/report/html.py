@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import logging
 from collections.abc import Iterable, Sequence
 
-from ocr.render import find_font
 from robots import __version__
 from robots.config.evaluation import EvaluationConfig, EvaluationThresholds
 from robots.report import charts
@@ -38,37 +36,14 @@ from robots.report.labels import (
     seconds,
 )
 from robots.report.review_time import rates_text
+from robots.report.style import font_face, stylesheet
 
 __all__ = ["render_html"]
 
 log = logging.getLogger(__name__)
 
-_FONT_FAMILY = "ReportGothic"
 _EVIDENCE_SHOWN = 6
 
-_CSS = """
-body{font-family:"%(font)s","IPAexGothic","Yu Gothic","Meiryo",sans-serif;margin:0;
- color:#1f1f1f;background:#f4f5f7;line-height:1.6}
-main{max-width:1040px;margin:0 auto;padding:24px 28px 48px;background:#fff}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:20px;border-bottom:3px solid #2f5597;
- padding-bottom:4px;margin-top:40px}h3{font-size:16px;margin:24px 0 8px;color:#2f5597}
-.meta{color:#555;font-size:13px}.note{background:#fff8e1;border-left:4px solid #f0b400;
- padding:8px 12px;margin:12px 0;font-size:14px}.sim{background:#fde8e8;border-left-color:#c00000}
-table{border-collapse:collapse;width:100%%;margin:8px 0 16px;font-size:14px}
-th,td{border:1px solid #c9ced6;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#e9eef7;font-weight:bold}td.n{text-align:right;font-variant-numeric:tabular-nums}
-.verdict{display:inline-block;font-size:26px;font-weight:bold;padding:6px 22px;border-radius:6px;
- color:#fff;margin:6px 0 10px}.go{background:#2e7d32}.conditional{background:#c77700}
-.no_go{background:#b71c1c}.no_data{background:#757575}
-.pass{color:#2e7d32;font-weight:bold}.fail{color:#b71c1c;font-weight:bold}
-.pending{color:#757575;font-weight:bold}td.n,td.pass,td.fail,td.pending{white-space:nowrap}
-td.n.pass{background:#eef7ee}td.n.fail{background:#fdecea}td.n.pending{background:#f3f3f3}
-td.na{background:#fafafa}td[class^="v-"]{white-space:nowrap}.v-go{color:#2e7d32;font-weight:bold}.v-conditional{color:#c77700;
- font-weight:bold}.v-no_go{color:#b71c1c;font-weight:bold}.v-no_data{color:#757575}
-.ids{font-family:monospace;font-size:12px;color:#444}
-img{max-width:100%%;height:auto;margin:6px 0}dl{font-size:13px}dt{font-weight:bold}
-dd{margin:0 0 6px 1.5em}ul{margin:4px 0 12px}
-"""
 
 
 def _e(text: object) -> str:
@@ -398,28 +373,6 @@ def _scenario(s: ScenarioFigures, titles: dict[str, str], cfg: EvaluationConfig)
             + _time(s, titles) + _reliability(s) + "</section>")
 
 
-def _font_face(text: str) -> str:
-    """An @font-face with the glyphs of ``text`` subset from IPAex Gothic, or nothing."""
-    try:
-        from fontTools import subset
-
-        opts = subset.Options()
-        opts.flavor = "woff"
-        font = subset.load_font(str(find_font("gothic")), opts)
-        sub = subset.Subsetter(opts)
-        sub.populate(text=text)
-        sub.subset(font)
-        buf = io.BytesIO()
-        subset.save_font(font, buf, opts)
-    except Exception as exc:  # the page still renders with the PC's own Japanese font
-        log.warning("Japanese font not embedded in the report (%s); the reader's fonts are used",
-                    exc)
-        return ""
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    return (f'@font-face{{font-family:"{_FONT_FAMILY}";'
-            f'src:url(data:font/woff;base64,{data}) format("woff");}}')
-
-
 def render_html(report: Report, cfg: EvaluationConfig) -> str:
     """The whole page as text (UTF-8 when written)."""
     titles = report.form_titles
@@ -443,9 +396,9 @@ def render_html(report: Report, cfg: EvaluationConfig) -> str:
             + f"<h2>判定のしかたと用語</h2><p>{_e(VERDICT_RULE)}</p><dl>{defs}</dl>"
             + "<p class=\"meta\">個人番号・口座番号などの値は実行ログに保存していません（照合用の"
               "ハッシュ値と文字数のみ）。この報告に個人情報は含まれません。</p>")
-    font = _font_face(html.unescape(main) + "0123456789.,%—〜：（）")
+    font = font_face(html.unescape(main) + "0123456789.,%—〜：（）")
     return ('<!DOCTYPE html>\n<html lang="ja"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             "<title>RPA・AI-OCR 実証実験 評価報告</title>"
-            f"<style>{font}{_CSS % {'font': _FONT_FAMILY}}</style></head>"
+            f"<style>{font}{stylesheet()}</style></head>"
             f"<body><main>{main}</main></body></html>\n")

@@ -216,10 +216,7 @@ def compute_report(data: ReportData, cfg: EvaluationConfig, *, generated_at: dat
     specs = work_specs or {}
     known = set(titles) | {r.scenario for r in data.runs}
     report = Report(data.period.since, data.period.until, generated_at, scenario_filter,
-                    form_titles={**(form_titles or {}), **(data_inputs or {})},
-                    task_titles={t.id: t.title_ja for s in specs.values() for t in s.tasks}
-                    | {t.decision_id: t.decision_ja for s in specs.values() for t in s.tasks
-                       if t.decision_id})
+                    form_titles={**(form_titles or {}), **(data_inputs or {})})
     missed = {missed_schedule_scenario(e.message, known) for e in data.events
               if e.run_id is None}
     names = {r.scenario for r in data.runs} | {m for m in missed if m}

@@ -27,12 +27,13 @@ from robots.config.evaluation import EvaluationConfig
 from robots.report.data import DocRow, FieldRow, ImportRow, RunRow
 from robots.report.figures import FormTime, ReviewRates, TimeFigures
 
-__all__ = ["WORK_KINDS", "attribute_review_time", "fit_rates", "nonneg_lstsq", "rates_text",
-           "work_units"]
+__all__ = ["WORK_KINDS", "WORK_KIND_JA", "attribute_review_time", "fit_rates", "nonneg_lstsq",
+           "rates_text", "work_units"]
 
 #: What a reviewer does with a field, each timed by its own rate.
 WORK_KINDS = ("flagged", "proposed", "keyed")
-_KIND_JA = {"flagged": "要確認の項目", "proposed": "提案の確認", "keyed": "手入力の項目"}
+#: Their Japanese names on the page.
+WORK_KIND_JA = {"flagged": "要確認の項目", "proposed": "提案の確認", "keyed": "手入力の項目"}
 
 
 def work_units(fields: Iterable[FieldRow]) -> dict[str, int]:
@@ -90,7 +91,7 @@ def fit_rates(measured: Sequence[tuple[str, float, Mapping[str, int]]],
 
 
 def _seconds(rates: ReviewRates, kinds: Sequence[str]) -> str:
-    return "・".join(f"{_KIND_JA[k]} {rates.minutes[k] * 60:.0f}秒" for k in kinds)
+    return "・".join(f"{WORK_KIND_JA[k]} {rates.minutes[k] * 60:.0f}秒" for k in kinds)
 
 
 def rates_text(rates: ReviewRates, kinds: Sequence[str] = WORK_KINDS) -> str:
@@ -101,7 +102,7 @@ def rates_text(rates: ReviewRates, kinds: Sequence[str] = WORK_KINDS) -> str:
                 f"（{_seconds(rates, kinds)}）")
         assumed = [k for k in kinds if k in rates.assumed]
         if assumed:
-            text += ("。ただし" + "・".join(_KIND_JA[k] for k in assumed)
+            text += ("。ただし" + "・".join(WORK_KIND_JA[k] for k in assumed)
                      + "は記録のある実行になかったため設定の仮定値")
         return text
     if rates.source == "scaled":
