@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -33,6 +33,10 @@ __all__ = [
     "RunContext",
     "Scenario",
     "WorkItem",
+    "WorkMeasure",
+    "WorkShare",
+    "WorkSpec",
+    "WorkTask",
     "all_scenarios",
     "get_scenario",
 ]
@@ -101,6 +105,54 @@ class ItemResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WorkMeasure:
+    """A count of the scenario's own work (a key of ``RunContext.counts``) and its name."""
+
+    name: str  # e.g. replies_linked_automatically
+    label_ja: str  # what the report calls it
+
+
+@dataclass(frozen=True)
+class WorkShare:
+    """A share the evaluation report shows: the sum of ``num`` over the sum of ``den``."""
+
+    label_ja: str
+    num: tuple[str, ...]
+    den: tuple[str, ...]
+    definition_ja: str = ""  # how it is computed, in words, printed with the figure
+
+
+@dataclass(frozen=True)
+class WorkTask:
+    """A piece of the work a clerk did by hand, whose manual time can be measured.
+
+    ``rpa baseline record --task ID`` times it by hand (minutes per unit); ``done`` counts the
+    units the runs handled and ``left`` those a person still had to decide, each timed as
+    ``decision_id`` (one decision; the manual time is assumed while it is not measured).
+    """
+
+    id: str  # a task name, unique among tasks and form ids, e.g. deposit_reply_check
+    title_ja: str  # e.g. 照会回答1件の照合（台帳との突合せ）
+    unit_ja: str  # what one unit is called: 回答, 申請, 契約
+    done: str  # measure: units handled
+    left: tuple[str, ...] = ()  # measures: units a person still decided
+    decision_id: str = ""  # task name of one such decision, e.g. deposit_reply_decision
+    decision_ja: str = ""  # e.g. 確認リストの1件の判断
+
+
+@dataclass(frozen=True)
+class WorkSpec:
+    """What a scenario's own work is judged on, besides the OCR of its paper part."""
+
+    measures: tuple[WorkMeasure, ...]
+    shares: tuple[WorkShare, ...] = ()
+    tasks: tuple[WorkTask, ...] = ()
+    #: measures counting results found wrong later (a link undone): the work's silent errors
+    errors: tuple[str, ...] = ()
+    errors_ja: str = ""  # the criterion's name
+
+
 class Scenario(ABC):
     """Base class of scenarios. Subclasses live in ``scenarios/<name>/``."""
 
@@ -110,6 +162,11 @@ class Scenario(ABC):
     #: Call ``finish`` even when no file came in: for a scenario whose outputs depend on the
     #: date or on state kept between runs (a reminder list of overdue inquiries).
     finish_without_items: ClassVar[bool] = False
+    #: Form ids of the documents read from data files (no form template) and what the town
+    #: calls those inputs; the evaluation counts their rows apart from scanned pages.
+    data_inputs: ClassVar[Mapping[str, str]] = {}
+    #: The measures, shares and timed tasks the evaluation judges the scenario's own work on.
+    work: ClassVar[WorkSpec | None] = None
 
     def settings(self, config: Config) -> BaseModel:
         """The scenario's section of the configuration, validated."""

@@ -125,6 +125,17 @@ def test_every_status_matches_the_truth(sample: Path, tmp_path: Path) -> None:
     assert {t["status"] for t in truth["replies"]} == {"照合済", "要確認", "照会なし", "重複"}
     assert s.documents == len(truth["replies"])  # one run-log document per reply row
     assert count_files(tmp_path, SCENARIO)["failed"] == []
+    # the run's own work, as the evaluation reads it: every reply this run, those linked by
+    # their inquiry number without a person, and those a person must look at
+    db = sqlite3.connect(tmp_path / "var" / "runlog.sqlite")
+    work = dict(db.execute("SELECT measure, value FROM work_counts WHERE run_id = ?",
+                           (s.run_id,)))
+    db.close()
+    replies = Counter(t["status"] for t in truth["replies"])
+    assert work["replies"] == sum(replies.values())  # duplicates are reconciled too (重複)
+    assert 0 < work["replies_linked_automatically"] <= replies["照合済"]
+    assert work["replies_for_review"] == replies["要確認"]
+    assert "wrong_links_found" not in work  # not measured yet: never a false 0
 
 
 def test_no_link_without_a_fitting_number_is_ever_certain(sample: Path, tmp_path: Path) -> None:

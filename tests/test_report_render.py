@@ -25,7 +25,8 @@ from robots.db.runlog import RunLog
 from robots.report import ReportFiles, build_report, write_report
 
 NOW = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
-SHEETS = ["判定", "品質", "時間", "件数", "信頼性"]
+SHEETS = ["判定", "業務の成果", "品質", "時間", "件数", "信頼性", "詳細"]
+INTAKE = "申請書の受付（AI-OCR読取）"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                   "--no-first-run", "--disable-background-networking",
@@ -67,11 +68,16 @@ def test_html_is_self_contained_and_shows_the_figures(files: ReportFiles) -> Non
     assert "@font-face" in page and "data:font/woff;base64," in page  # embedded Japanese font
     # the hand-computed figures of test_report, as the page shows them
     for shown in ("判定：見送り", "78.6 %", "7.14 %", "21.7 %", "97.1 %", "50.0 %",
-                  "4.5 分", "5.8 分", "1.2 分", "2.0 秒", "42.0 秒", "8.9 時間",
-                  "記録のある1回の実行から求めた要確認項目1件あたりの中央値（180秒）",
-                  "実測（2回の計測・計10文書）", "未確認の項目が 4 件（1 文書）",
+                  "4.5 分", "5.8 分", "1.2 分", "2.0 秒", "42.0 秒", "4.2 時間",
+                  "83.3 %（未達）", "8.33 %（未達）", "62.5 %（達成）",
+                  "確認時間の記録がある1回の実行から求めた1項目あたりの時間（要確認の項目 180秒）",
+                  "実測を様式に配分", "仮定値（実測ではありません）",
+                  "未確認の項目が 4 件あります", "機械が読んだ項目",
                   RUNS["A"], "予定どおりに実行されなかった回"):
         assert shown in page, shown
+    for internal in ("intake", "juminhyo_request", "bid_qualification", "baseline_minutes",
+                     "page_not_recognised", "review_seconds"):
+        assert internal not in page[page.index("<body>"):], internal
     text = re.sub(r"data:[^\"')]+", "", page)  # base64 may hold any letters
     assert "NaN" not in text and "None" not in text
 
@@ -110,29 +116,43 @@ def test_chromium_renders_the_page_without_errors(files: ReportFiles, tmp_path: 
 def test_workbook_holds_real_numbers(files: ReportFiles) -> None:
     wb = openpyxl.load_workbook(files.xlsx)
     assert wb.sheetnames == SHEETS
-    acc = _cell(wb["品質"], ("intake", "全体"), "項目正読率")
+    acc = _cell(wb["品質"], (INTAKE, "全体（参考）"), "項目正読率")
     assert acc.value == pytest.approx(11 / 14) and acc.number_format == "0.0%"
-    silent = _cell(wb["品質"], ("intake", "全体"), "見逃し率")
+    silent = _cell(wb["品質"], (INTAKE, "全体（参考）"), "見逃し率")
     assert silent.value == pytest.approx(1 / 14) and silent.number_format == "0.00%"
-    chars = _cell(wb["品質"], ("intake", "全体"), "読取文字数")
+    chars = _cell(wb["品質"], (INTAKE, "全体（参考）"), "読取文字数")
     assert chars.value == 103 and chars.number_format == "#,##0"
-    review = _cell(wb["時間"], ("intake", "住民票の写し等交付請求書"), "確認（分/文書）")
-    assert review.value == pytest.approx(14 / 3) and review.number_format == "0.0"
-    base = _cell(wb["時間"], ("intake", "入札参加資格審査申請書"), "手入力の基準（分/文書）")
+    read = _cell(wb["品質"], (INTAKE, "機械が読んだ項目"), "項目数")
+    assert read.value == 18
+    review = _cell(wb["時間"], (INTAKE, "住民票の写し等交付請求書"), "確認（分/文書）")
+    assert review.value == pytest.approx(15 / 3) and review.number_format == "0.0"
+    shared = _cell(wb["時間"], (INTAKE, "住民票の写し等交付請求書"), "うち配分")
+    assert shared.value == pytest.approx(9.0)
+    base = _cell(wb["時間"], (INTAKE, "入札参加資格審査申請書"), "手入力の基準（分/文書）")
     assert base.value == 8.0
-    hours = _cell(wb["時間"], ("intake", "年間削減見込み（時間）"), "値")
-    assert hours.value == pytest.approx(1000 / 3 / 60 + 200 / 60)
-    docs = _cell(wb["件数"], ("intake", "合計"), "文書数")
+    hours = _cell(wb["時間"], (INTAKE, "年間削減見込み（時間）"), "値")
+    assert hours.value == pytest.approx(250 / 60)
+    docs = _cell(wb["件数"], (INTAKE, "合計"), "文書数")
     assert docs.value == 5
-    week = _cell(wb["件数"], ("intake", dt.datetime(2026, 11, 9), "住民票の写し等交付請求書"),
-                 "文書数")
+    week = _cell(wb["件数"], (INTAKE, dt.datetime(2026, 11, 9), "住民票の写し等交付請求書"),
+                 "文書・件数")
     assert week.value == 2
     verdict = _rows(wb["判定"])
-    assert ["intake", "紛失した文書（出力にも隔離にも届かなかったもの）", "0 件以下", 0, "達成"] \
-        in [r[:5] for r in verdict]
-    evidence = next(r for r in verdict if r[1] == "項目正読率（読取値＝確定値）")
-    assert evidence[5] == f"{RUNS['A']}, {RUNS['C']}"
-    assert _cell(wb["信頼性"], ("intake",), "予定漏れ").value == 1
+    assert [INTAKE, "業務全体", "紛失した文書（出力にも隔離にも届かなかったもの）", "0 件以下", 0,
+            "達成"] in [r[:6] for r in verdict]
+    evidence = next(r for r in verdict if r[1] == "住民票の写し等交付請求書"
+                    and r[2] == "項目正読率（読取値＝確定値）")
+    assert evidence[4] == pytest.approx(10 / 12) and evidence[6] == f"{RUNS['A']}, {RUNS['C']}"
+    assert _cell(wb["信頼性"], (INTAKE,), "予定漏れ").value == 1
+    details = _rows(wb["詳細"])  # the internal names live here, and only here
+    assert [INTAKE, "intake", INTAKE, "業務"] in [r[:4] for r in details]
+    assert [INTAKE, F1, "住民票の写し等交付請求書", "スキャンした様式"] in [r[:4] for r in details]
+    assert any("baseline_minutes" in str(r[1]) for r in details)
+    for sheet in SHEETS[:-1]:
+        cells = [str(c) for r in _rows(wb[sheet]) for c in r]
+        assert not any(c in ("intake", F1, F2) for c in cells), sheet
+    for ws in wb.worksheets:  # printed one page wide, in landscape
+        assert (ws.page_setup.orientation, ws.page_setup.fitToWidth) == ("landscape", 1)
 
 
 def test_empty_report_writes_both_files(tmp_path: Path) -> None:

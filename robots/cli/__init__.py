@@ -150,14 +150,19 @@ def build_parser() -> argparse.ArgumentParser:
     base = sub.add_parser("baseline", help="manual keying time (the PoC's baseline)"
                           ).add_subparsers(dest="baseline_command", required=True,
                                            metavar="ACTION")
-    br = base.add_parser("record", help="record a timed sample of keying documents by hand")
-    br.add_argument("--form", required=True, help="form id, e.g. juminhyo_request")
-    br.add_argument("--documents", type=int, required=True, help="documents keyed")
+    br = base.add_parser("record", help="record a timed sample of work done by hand: "
+                         "documents of a form keyed, or units of a scenario's task")
+    what = br.add_mutually_exclusive_group(required=True)
+    what.add_argument("--form", help="form id, e.g. juminhyo_request")
+    what.add_argument("--task", help="task name, e.g. deposit_reply_check (`rpa baseline "
+                      "list` shows them)")
+    br.add_argument("--documents", "--count", dest="documents", type=int, required=True,
+                    help="documents keyed, or units of the task done")
     br.add_argument("--minutes", type=float, required=True, help="minutes it took in total")
     br.add_argument("--who", help="who keyed them (default: the OS user)")
     br.add_argument("--note", help="free text, e.g. where the sample came from")
     br.set_defaults(handler=cr.cmd_baseline_record)
-    base.add_parser("list", help="the baseline per form and where it comes from"
+    base.add_parser("list", help="the baseline per form and task, and where it comes from"
                     ).set_defaults(handler=cr.cmd_baseline_list)
 
     sub.add_parser("schedule", help="run the [[schedule]] jobs in the foreground (a service)"

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "cmd_baseline_list", "cmd_baseline_record", "cmd_report", "demo_report", "iso_date",
-    "print_report_summary",
+    "known_tasks", "print_report_summary",
 ]
 
 
@@ -60,7 +60,8 @@ def print_report_summary(report: Report, html: Path, xlsx: Path) -> None:
     if report.empty:
         print("no runs in this period: the report says so")
     for s in report.scenarios:
-        failing = [c.key for c in s.verdict.criteria if c.status != "pass"]
+        failing = [f"{c.key}[{c.subject}]" if c.subject else c.key
+                   for c in s.verdict.criteria if c.status != "pass"]
         print(f"{s.scenario}: {s.verdict.decision} ({DECISION_JA[s.verdict.decision]}); "
               f"{len(s.run_ids)} run(s), {s.volume.total.documents} document(s)"
               + (f"; not passed: {', '.join(failing)}" if failing else ""))
@@ -77,34 +78,57 @@ def _who(name: str | None) -> str:
         return "unknown"
 
 
+def known_tasks() -> dict[str, str]:
+    """Task names of every installed scenario's own work (and of its decisions) → Japanese."""
+    from robots.scenario import all_scenarios
+
+    out: dict[str, str] = {}
+    for s in all_scenarios().values():
+        for t in (s.work.tasks if s.work else ()):
+            out[t.id] = t.title_ja
+            if t.decision_id:
+                out[t.decision_id] = t.decision_ja or t.title_ja
+    return out
+
+
 def cmd_baseline_record(args: argparse.Namespace) -> int:
-    """Store one timed sample of manual keying in the run log."""
+    """Store one timed sample of manual work (a form keyed, or a task done) in the run log."""
     from ocr.templates import TemplateLibrary
 
     cfg: Config = args.cfg
-    library = TemplateLibrary.from_dirs(forms_dirs(cfg))
-    if args.form not in library:
-        raise _UsageError(f"unknown form {args.form!r}; known forms: {', '.join(library.ids)}")
+    if args.task:
+        tasks = known_tasks()
+        if args.task not in tasks:
+            raise _UsageError(f"unknown task {args.task!r}; known tasks: "
+                              f"{', '.join(sorted(tasks)) or 'none'}")
+        subject, kind, unit = args.task, "task", "unit"
+    else:
+        library = TemplateLibrary.from_dirs(forms_dirs(cfg))
+        if args.form not in library:
+            raise _UsageError(f"unknown form {args.form!r}; known forms: "
+                              f"{', '.join(library.ids)}")
+        subject, kind, unit = args.form, "form", "document"
     if args.documents < 1 or not args.minutes > 0:
         raise _UsageError("--documents must be at least 1 and --minutes more than 0")
     runlog = RunLog(cfg.resolve(cfg.paths.runlog))
     try:
-        runlog.record_baseline(args.form, documents=args.documents, minutes=args.minutes,
-                               who=_who(args.who), note=args.note or "")
-        samples = runlog.baselines(args.form)
+        runlog.record_baseline(subject, documents=args.documents, minutes=args.minutes,
+                               who=_who(args.who), note=args.note or "", kind=kind)
+        samples = [r for r in runlog.baselines(subject) if r["kind"] == kind]
     finally:
         runlog.close()
     docs = sum(r["documents"] for r in samples)
     total = sum(r["minutes"] for r in samples)
-    print(f"recorded: {args.documents} document(s) of {args.form} keyed by hand in "
-          f"{args.minutes:g} min ({args.minutes / args.documents:.2f} min per document)")
-    print(f"{args.form}: {len(samples)} sample(s), {docs} document(s), "
-          f"{total / docs:.2f} min per document — the report uses this measured baseline")
+    done = "keyed by hand" if kind == "form" else "done by hand"
+    print(f"recorded: {args.documents} {unit}(s) of {subject} {done} in {args.minutes:g} min "
+          f"({args.minutes / args.documents:.2f} min per {unit})")
+    print(f"{subject}: {len(samples)} sample(s), {docs} {unit}(s), {total / docs:.2f} min per "
+          f"{unit} — the report uses this measured baseline")
     return 0
 
 
 def cmd_baseline_list(args: argparse.Namespace) -> int:
-    """The manual baseline per form: measured samples, else the configured time study."""
+    """The manual baseline per form and task: measured samples, else the configured assumption."""
     cfg: Config = args.cfg
     db = cfg.resolve(cfg.paths.runlog)
     rows = []
@@ -114,20 +138,30 @@ def cmd_baseline_list(args: argparse.Namespace) -> int:
             rows = runlog.baselines()
         finally:
             runlog.close()
-    forms = sorted({r["form_id"] for r in rows} | set(cfg.evaluation.baseline_minutes))
-    if not forms:
+    tasks = known_tasks()
+    subjects = sorted({(r["kind"], r["form_id"]) for r in rows}
+                      | {("task" if k in tasks else "form", k)
+                         for k in cfg.evaluation.baseline_minutes})
+    if not subjects:
         print("no baseline: set [evaluation] baseline_minutes in config.toml or run "
               "`rpa baseline record`")
-    for form in forms:
-        mine = [r for r in rows if r["form_id"] == form]
+    for kind, subject in subjects:
+        mine = [r for r in rows if r["form_id"] == subject and r["kind"] == kind]
+        unit = "document" if kind == "form" else "unit"
         if mine:
             docs = sum(r["documents"] for r in mine)
             per = sum(r["minutes"] for r in mine) / docs
-            print(f"{form:<22} {per:6.2f} min/document  measured ({len(mine)} sample(s), "
-                  f"{docs} document(s))")
+            who = ", ".join(dict.fromkeys(r["who"] for r in mine))
+            print(f"{kind:<4} {subject:<26} {per:6.2f} min/{unit}  measured ({len(mine)} "
+                  f"sample(s), {docs} {unit}(s), by {who}, {mine[0]['at'][:10]} to "
+                  f"{mine[-1]['at'][:10]})")
         else:
-            print(f"{form:<22} {cfg.evaluation.baseline_minutes[form]:6.2f} min/document  "
-                  "configured (evaluation.baseline_minutes)")
+            print(f"{kind:<4} {subject:<26} {cfg.evaluation.baseline_minutes[subject]:6.2f} "
+                  f"min/{unit}  assumed (evaluation.baseline_minutes, not measured)")
+    unmeasured = sorted(set(tasks) - {s for k, s in subjects if k == "task"})
+    if unmeasured:
+        print("tasks without a baseline yet: " + ", ".join(
+            f"{t} ({tasks[t]})" for t in unmeasured))
     return 0
 
 

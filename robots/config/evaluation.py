@@ -29,19 +29,37 @@ class EvaluationThresholds(_Model):
     max_lost_documents: int = Field(default=0, ge=0)
     # fewer fully reviewed documents than this: the evidence is too thin for "go"
     min_reviewed_documents: int = Field(default=30, ge=1)
+    # a scanned form carrying more than this share of a scenario's scanned documents decides
+    # its verdict as the whole would (a failing one can make it no-go); a smaller one that
+    # fails is named among the conditions and keeps the verdict from go
+    min_form_share: float = Field(default=0.10, ge=0, le=1)
+    # results of a scenario's own work found wrong later (a deposit link undone): more is no-go
+    max_work_errors: int = Field(default=0, ge=0)
 
 
 class EvaluationConfig(_Model):
-    """Thresholds, manual baseline (minutes per document) and annual volume per form id."""
+    """Thresholds, manual baselines and annual volumes (per form id or task name)."""
 
     thresholds: EvaluationThresholds = EvaluationThresholds()
-    # minutes a clerk needs to key one document of this form by hand (the town's time study);
-    # measured samples from `rpa baseline record` take precedence in the report
+    # minutes a clerk needs to key one document of this form by hand, or to do one unit of a
+    # scenario's task (deposit_reply_check, ...), from the town's time study: an assumption
+    # until measured; samples from `rpa baseline record` take precedence in the report
     baseline_minutes: dict[str, float] = Field(default_factory=dict)
-    # documents of this form per year, to annualise the time saved
+    # documents of this form (units of this task) per year, to annualise the time saved
     annual_volume: dict[str, int] = Field(default_factory=dict)
-    # review time estimate per flagged field when no review time at all was recorded
+    # review seconds per field the reviewer works on, by kind: assumptions used only when
+    # too few runs have a recorded review time to measure them (their proportions are kept
+    # and scaled to the recorded total when there is some)
     review_seconds_per_flagged_field: float = Field(default=30.0, gt=0)
+    review_seconds_per_proposed_field: float = Field(default=15.0, gt=0)
+    review_seconds_per_keyed_field: float = Field(default=45.0, gt=0)
+
+    @property
+    def review_seconds(self) -> dict[str, float]:
+        """The assumed review seconds per field, by kind of work (flagged, proposed, keyed)."""
+        return {"flagged": self.review_seconds_per_flagged_field,
+                "proposed": self.review_seconds_per_proposed_field,
+                "keyed": self.review_seconds_per_keyed_field}
 
     @field_validator("baseline_minutes")
     @classmethod

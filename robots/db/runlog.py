@@ -169,6 +169,11 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
     # Files handed off to the core systems, once per document and layout (robots.db.handoffs).
     ("0016_handoffs", HANDOFFS_SQL),
+    # A timed manual sample may be of a task that is not a form (checking one deposit reply,
+    # one application, one register entry): ``kind`` says which, ``form_id`` holds its name.
+    ("0014_baseline_tasks", """
+    ALTER TABLE baselines ADD COLUMN kind TEXT NOT NULL DEFAULT 'form'
+    """),
 ]
 
 
@@ -367,13 +372,16 @@ class RunLog(HandoffLog, SqliteDb):
 
     # -- manual baseline ----------------------------------------------------------------------
     def record_baseline(self, form_id: str, *, documents: int, minutes: float, who: str,
-                        at: str | None = None, note: str = "") -> int:
-        """One timed sample of manual keying: ``documents`` of ``form_id`` took ``minutes``."""
+                        at: str | None = None, note: str = "", kind: str = "form") -> int:
+        """One timed sample of manual work: ``documents`` of ``form_id`` took ``minutes``.
+
+        ``kind`` "task" records units of a scenario's task (``form_id`` is the task name).
+        """
         with self.atomic():
             cur = self.db.execute(
-                "INSERT INTO baselines (form_id, documents, minutes, who, at, note) "
-                "VALUES (?, ?, ?, ?, ?, ?)", (form_id, documents, minutes, who, at or utcnow(),
-                                              note))
+                "INSERT INTO baselines (form_id, documents, minutes, who, at, note, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (form_id, documents, minutes, who,
+                                                 at or utcnow(), note, kind))
         return int(cur.lastrowid or 0)
 
     def baselines(self, form_id: str | None = None) -> list[sqlite3.Row]:

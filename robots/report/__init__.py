@@ -57,11 +57,14 @@ def build_report(cfg: Config, *, since: date | None = None, until: date | None =
         log.info("no run log at %s: the report covers nothing", db)
         data = ReportData(period)
     library = TemplateLibrary.from_dirs(forms_dirs(cfg))
+    scenarios = all_scenarios()
     return compute_report(
         data, cfg.evaluation, generated_at=now or datetime.now().astimezone(),
         scenario_filter=scenario,
-        scenario_titles={n: s.title_ja for n, s in all_scenarios().items()},
-        form_titles={t.id: t.title for t in library})
+        scenario_titles={n: s.title_ja for n, s in scenarios.items()},
+        form_titles={t.id: t.title for t in library},
+        data_inputs={f: title for s in scenarios.values() for f, title in s.data_inputs.items()},
+        work_specs={n: s.work for n, s in scenarios.items() if s.work is not None})
 
 
 def write_report(cfg: Config, *, since: date | None = None, until: date | None = None,

@@ -72,12 +72,12 @@ def _png(fig: Any) -> bytes:
 
 @_with_font
 def volume_chart(s: ScenarioFigures, titles: dict[str, str]) -> bytes | None:
-    """Documents per week, stacked by form."""
+    """Documents (and data records) per week, stacked by form and data input."""
     weeks: list[date] = list(s.volume.by_week)
     if not weeks:
         return None
     fig, ax = _figure()
-    forms = sorted(s.volume.by_form)
+    forms = [*sorted(s.volume.by_form), *sorted(s.volume.by_data)]
     bottom = [0] * len(weeks)
     labels = [f"{w:%m/%d}週" for w in weeks]
     for i, form in enumerate(forms):
@@ -86,8 +86,8 @@ def volume_chart(s: ScenarioFigures, titles: dict[str, str]) -> bytes | None:
         ax.bar(labels, counts, bottom=bottom, color=_COLOURS[i % len(_COLOURS)],
                label=titles.get(form, form), width=0.6 if len(weeks) > 2 else 0.35)
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
-    ax.set_ylabel("文書数")
-    ax.set_title("週ごとの処理文書数（様式別）")
+    ax.set_ylabel("文書・件数")
+    ax.set_title("週ごとの処理件数（様式・データ別）")
     ax.grid(axis="y", color="#dddddd", linewidth=0.6)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     return _png(fig)
@@ -119,9 +119,12 @@ def accuracy_chart(s: ScenarioFigures, titles: dict[str, str], threshold: float
 
 @_with_font
 def time_chart(s: ScenarioFigures, titles: dict[str, str]) -> bytes | None:
-    """Minutes per document: keyed by hand against reviewing the robot's output."""
+    """Minutes per document (or task unit): by hand against with the robot."""
     rows = [(titles.get(f, f), t.baseline.minutes, t.review_per_doc)
             for f, t in sorted(s.time.counted.items())]
+    rows += [(t.title, t.manual.minutes, t.staff_per_unit) for t in (s.work.tasks if s.work
+                                                                     else [])
+             if t.manual.minutes is not None and t.staff_per_unit is not None]
     if not rows:
         return None
     fig, ax = _figure(height=0.7 * len(rows) + 1.5)
@@ -129,15 +132,15 @@ def time_chart(s: ScenarioFigures, titles: dict[str, str]) -> bytes | None:
     manual = [r[1] or 0.0 for r in rows]
     review = [r[2] or 0.0 for r in rows]
     b1 = ax.barh([y + 0.2 for y in ys], manual, height=0.38, color=_COLOURS[1],
-                 label="手入力（基準）")
+                 label="手作業（基準）")
     b2 = ax.barh([y - 0.2 for y in ys], review, height=0.38, color=_COLOURS[0],
-                 label="OCR＋確認")
+                 label="ロボット導入後（確認・判断）")
     for bars in (b1, b2):
         ax.bar_label(bars, labels=[f"{b.get_width():.1f} 分" for b in bars], padding=3,
                      fontsize=8)
     ax.set_yticks(ys, [r[0] for r in rows])
-    ax.set_xlabel("1文書あたりの職員の作業時間（分）")
-    ax.set_title("1文書あたりの作業時間：手入力と OCR＋確認")
+    ax.set_xlabel("1文書・1件あたりの職員の作業時間（分）")
+    ax.set_title("1件あたりの作業時間：手作業とロボット導入後")
     ax.set_xlim(0, max([*manual, *review, 0.1]) * 1.25)
     ax.legend(fontsize=8, frameon=False, loc="lower right")
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)

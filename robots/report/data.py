@@ -4,6 +4,11 @@ Reading is kept apart from computing so that :mod:`robots.report.metrics` is a p
 of these records (tests hand-compute its figures). Nothing here holds a field value: the run
 log has digests only, and what the evaluation needs from them — was the OCR value the final
 value — is decided in SQL and carried as a boolean.
+
+Each field is of one of three kinds (:data:`FIELD_KINDS`), told by its reason codes: *read*
+by the machine, *proposed* from reference data for a person to confirm (reason
+``proposed``), or *keyed* by design — a handwritten word the product never reads (reason
+``manual_keying``). Only read fields measure the OCR.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from pathlib import Path
 
 __all__ = [
     "FAILED_SCHEDULE_EVENT",
+    "FIELD_KINDS",
+    "KEYED_REASON",
     "MISSED_SCHEDULE_EVENT",
+    "PROPOSED_REASON",
     "BaselineSample",
     "DocRow",
     "EventRow",
@@ -27,6 +35,8 @@ __all__ = [
     "Period",
     "ReportData",
     "RunRow",
+    "WorkCount",
+    "field_kind",
     "load_report_data",
     "local_date",
     "missed_schedule_scenario",
@@ -39,6 +49,20 @@ log = logging.getLogger(__name__)
 MISSED_SCHEDULE_EVENT = "schedule_missed"
 #: The scheduler's event (run_id NULL) for a scheduled run that raised before it was logged.
 FAILED_SCHEDULE_EVENT = "schedule_failed"
+#: Reason code of a handwritten word the product never reads: staff key it (ocr.reasons).
+KEYED_REASON = "manual_keying"
+#: Reason code of a value proposed from reference data for a person to confirm (issue #15).
+PROPOSED_REASON = "proposed"
+#: The kinds of field the report counts apart: read by the machine, proposed, keyed by design.
+FIELD_KINDS = ("read", "proposed", "keyed")
+
+
+def field_kind(reasons: str) -> str:
+    """The kind of a field from its space-separated reason codes (a proposal wins)."""
+    codes = reasons.split()
+    if PROPOSED_REASON in codes:
+        return "proposed"
+    return "keyed" if KEYED_REASON in codes else "read"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +130,8 @@ class FieldRow:
     ocr_len: int
     final_len: int
     char_errors: int
+    kind: str = "read"  # read | proposed | keyed (FIELD_KINDS)
+    changed: bool = False  # an import recorded a value different from the one first given
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +156,23 @@ class EventRow:
 
 @dataclass(frozen=True, slots=True)
 class BaselineSample:
-    """One timed sample of manual keying (`rpa baseline record`)."""
+    """One timed sample of manual work (`rpa baseline record`): a form keyed, or a task."""
 
-    form_id: str
-    documents: int
+    form_id: str  # the form id, or the task name when ``kind`` is "task"
+    documents: int  # documents keyed, or units of the task done
     minutes: float
+    who: str = ""
+    at: datetime | None = None
+    kind: str = "form"  # form | task
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCount:
+    """One named count of a scenario's own work in one run (``RunContext.counts``)."""
+
+    run_id: str
+    measure: str
+    value: int
 
 
 @dataclass
@@ -149,6 +187,7 @@ class ReportData:
     imports: list[ImportRow] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     baselines: list[BaselineSample] = field(default_factory=list)
+    work_counts: list[WorkCount] = field(default_factory=list)
     originals_missing: set[int] = field(default_factory=set)  # file ids
 
 
@@ -219,12 +258,14 @@ def load_report_data(db: sqlite3.Connection, period: Period, *, scenario: str | 
     for r in db.execute(
             "SELECT doc_id, form_id, type, flagged, final_digest IS NOT NULL AS reviewed, "
             "final_digest IS NOT NULL AND final_digest = ocr_digest AS correct, ocr_len, "
-            "COALESCE(final_len, ocr_len) AS final_len, char_errors FROM fields "
-            "ORDER BY doc_id, name"):
+            "COALESCE(final_len, ocr_len) AS final_len, char_errors, reasons, corrected "
+            "FROM fields ORDER BY doc_id, name"):
         if r["doc_id"] in docs:
             data.fields.append(FieldRow(r["doc_id"], r["form_id"], r["type"], bool(r["flagged"]),
                                         bool(r["reviewed"]), bool(r["correct"]), r["ocr_len"],
-                                        r["final_len"], r["char_errors"] if r["reviewed"] else 0))
+                                        r["final_len"], r["char_errors"] if r["reviewed"] else 0,
+                                        field_kind(r["reasons"]),
+                                        bool(r["reviewed"] and r["corrected"])))
     for r in db.execute("SELECT run_id, review_minutes, simulated FROM imports "
                         "ORDER BY import_id"):
         if r["run_id"] in ids:
@@ -236,8 +277,11 @@ def load_report_data(db: sqlite3.Connection, period: Period, *, scenario: str | 
                                   and r["code"] in (MISSED_SCHEDULE_EVENT, FAILED_SCHEDULE_EVENT)
                                   and local_date(at, tz) in period):
             data.events.append(EventRow(r["run_id"], at, r["level"], r["code"], r["message"]))
-    data.baselines = [BaselineSample(r["form_id"], r["documents"], r["minutes"])
+    data.baselines = [BaselineSample(r["form_id"], r["documents"], r["minutes"], r["who"],
+                                     _ts(r["at"]), r["kind"])
                       for r in db.execute("SELECT * FROM baselines ORDER BY baseline_id")]
+    data.work_counts = [WorkCount(r["run_id"], r["measure"], r["value"]) for r in db.execute(
+        "SELECT * FROM work_counts ORDER BY run_id, measure") if r["run_id"] in ids]
     if check_originals:
         data.originals_missing = {f.file_id for f in data.files
                                   if f.final_path

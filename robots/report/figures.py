@@ -2,7 +2,8 @@
 
 Every ratio keeps its numerator and denominator (:class:`Ratio`), so that a figure over
 nothing is ``None`` — shown as "—" with a note — instead of a division by zero, and so that
-the Excel report can show the counts a percentage was computed from.
+the Excel report can show the counts a percentage was computed from. A count a scenario
+never wrote is ``None`` ("not measured"), never 0.
 """
 
 from __future__ import annotations
@@ -10,52 +11,56 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from robots.report.base import BaselineFigure, Ratio
+from robots.report.work import WorkFigures
+
 __all__ = [
     "BaselineFigure",
     "Criterion",
     "FormTime",
+    "KindFigures",
     "QualityFigures",
     "QualityGroup",
     "Ratio",
     "ReliabilityFigures",
     "Report",
+    "ReviewRates",
     "ScenarioFigures",
     "TimeFigures",
     "Verdict",
     "VolumeFigures",
     "VolumeRow",
+    "WorkFigures",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Ratio:
-    """``num / den``; ``value`` is None when there is nothing to divide by."""
-
-    num: float
-    den: float
-
-    @property
-    def value(self) -> float | None:
-        return self.num / self.den if self.den else None
 
 
 @dataclass(slots=True)
 class VolumeRow:
-    """Documents, pages and fields of one form (or one week)."""
+    """Documents, pages (rows, for a data input) and fields of one form (or one week)."""
 
     documents: int = 0
-    pages: int = 0
+    pages: int = 0  # scanned pages; for an input read from data files, its rows (行数)
     fields: int = 0
+    read: int = 0  # fields read by the machine
+    proposed: int = 0  # fields proposed from reference data for a person to confirm
+    keyed: int = 0  # fields keyed by staff by design (handwritten words never read)
 
 
 @dataclass
 class VolumeFigures:
-    """How much work went through: per form, per week, in total."""
+    """How much work went through: per form and data input, per week, in total."""
 
-    by_form: dict[str, VolumeRow] = field(default_factory=dict)
+    by_form: dict[str, VolumeRow] = field(default_factory=dict)  # scanned forms
+    by_data: dict[str, VolumeRow] = field(default_factory=dict)  # inputs read from data files
     by_week: dict[date, dict[str, VolumeRow]] = field(default_factory=dict)  # Monday → form
-    total: VolumeRow = field(default_factory=VolumeRow)
-    documents_flagged: int = 0  # documents with at least one field to review
+    total: VolumeRow = field(default_factory=VolumeRow)  # everything
+    paper: VolumeRow = field(default_factory=VolumeRow)  # the scanned forms only
+    documents_flagged: int = 0  # scanned documents with at least one field to review
+
+    def share(self, form: str) -> float | None:
+        """The form's share of the scanned documents (what a form's weight in the verdict is)."""
+        row = self.by_form.get(form)
+        return row.documents / self.paper.documents if row and self.paper.documents else None
 
 
 @dataclass
@@ -96,43 +101,74 @@ class QualityGroup:
 
 
 @dataclass
+class KindFigures:
+    """The fields of one kind (read, proposed, keyed) on scanned documents."""
+
+    fields: int = 0
+    reviewed: int = 0  # a final value is on record
+    flagged: int = 0  # on the correction sheet
+    changed: int = 0  # reviewed, and the final value is not the one the machine gave
+    chars_final: int = 0  # Σ characters of the reviewed final values (what staff keyed)
+    minutes: float = 0.0  # review time attributed to fields of this kind
+
+    def share(self, total: int) -> Ratio:
+        return Ratio(self.fields, total)
+
+    @property
+    def kept(self) -> int:
+        """Reviewed and kept as given (a proposal confirmed as proposed)."""
+        return self.reviewed - self.changed
+
+
+@dataclass
 class QualityFigures:
-    """How right the OCR was, measured on what reviewers confirmed."""
+    """How right the OCR was, measured on what reviewers confirmed (read fields only)."""
 
     overall: QualityGroup = field(default_factory=QualityGroup)
     by_form: dict[str, QualityGroup] = field(default_factory=dict)
     by_type: dict[str, QualityGroup] = field(default_factory=dict)
-    fields_unreviewed: int = 0
+    kinds: dict[str, KindFigures] = field(default_factory=dict)  # read / proposed / keyed
+    fields_unreviewed: int = 0  # read fields without a final value
     documents_reviewed: int = 0  # every field of the document has a final value
     documents_unreviewed: int = 0
-    documents_straight_through: int = 0  # reviewed, not one field corrected
+    documents_straight_through: int = 0  # reviewed, not one read field corrected
     simulated_runs: list[str] = field(default_factory=list)  # reviewed by the demo's simulation
     evidence_runs: list[str] = field(default_factory=list)  # runs with reviewed fields
     silent_runs: list[str] = field(default_factory=list)  # runs with silent errors
+    evidence_by_form: dict[str, list[str]] = field(default_factory=dict)
+    silent_by_form: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def straight_through(self) -> Ratio:
         return Ratio(self.documents_straight_through, self.documents_reviewed)
 
 
-@dataclass(frozen=True, slots=True)
-class BaselineFigure:
-    """Manual keying minutes per document of one form, and where the figure comes from."""
-
-    minutes: float | None
-    source: str  # "measured" | "configured" | "missing"
-    samples: int = 0
-    sample_documents: int = 0
-
-
 @dataclass
 class FormTime:
-    """Staff time of one form over its reviewed documents."""
+    """Staff time of one form over its reviewed documents.
+
+    ``review_minutes`` splits by where it comes from: recorded on the sheet of a run of this
+    form alone (measured), a run's recorded time shared among its forms by what the reviewer
+    had to do (attributed: an estimate), or estimated for a run without a recorded time.
+    """
 
     documents: int = 0  # reviewed documents (their run had an import)
     review_minutes: float = 0.0
-    baseline: BaselineFigure = BaselineFigure(None, "missing")
+    baseline: BaselineFigure = field(default_factory=lambda: BaselineFigure(None, "missing"))
     annual_volume: int | None = None
+    measured_minutes: float = 0.0
+    attributed_minutes: float = 0.0
+    estimated_minutes: float = 0.0
+    runs: list[str] = field(default_factory=list)
+    sources: set[str] = field(default_factory=set)  # measured | attributed | estimated
+
+    @property
+    def review_source(self) -> str:
+        """The weakest source its minutes come from: measured, attributed or estimated."""
+        for source in ("estimated", "attributed", "measured"):
+            if source in self.sources:
+                return source
+        return "estimated"
 
     @property
     def review_per_doc(self) -> float | None:
@@ -160,12 +196,27 @@ class FormTime:
         return saved * self.annual_volume / 60
 
 
+@dataclass(frozen=True)
+class ReviewRates:
+    """Review minutes per field of each kind the reviewer had to work on.
+
+    ``source``: "fitted" (least squares, non-negative, over the runs with a recorded review
+    time), "scaled" (the configured proportions, scaled to the recorded total: too few runs
+    to tell the kinds apart), or "configured" (no recorded time at all: an assumption).
+    """
+
+    minutes: dict[str, float]  # flagged | proposed | keyed → minutes per field
+    source: str
+    runs: tuple[str, ...] = ()  # the runs the rates were measured on
+    assumed: tuple[str, ...] = ()  # kinds whose rate is the configured assumption
+
+
 @dataclass
 class TimeFigures:
     """Robot time, staff review time and the manual baseline."""
 
-    robot_seconds: Ratio = Ratio(0, 0)  # Σ stage seconds / documents with timings
-    elapsed_seconds: Ratio = Ratio(0, 0)  # Σ run wall-clock / documents of completed runs
+    robot_seconds: Ratio = field(default_factory=lambda: Ratio(0, 0))  # Σ stage s / timed docs
+    elapsed_seconds: Ratio = field(default_factory=lambda: Ratio(0, 0))  # Σ run s / documents
     by_form: dict[str, FormTime] = field(default_factory=dict)
     measured_runs: list[str] = field(default_factory=list)  # review time recorded
     estimated_runs: list[str] = field(default_factory=list)  # reviewed, time not recorded
@@ -174,6 +225,9 @@ class TimeFigures:
     estimated_minutes: float = 0.0
     estimate_minutes_per_flag: float | None = None
     estimate_method: str = ""  # Japanese, printed next to the figure
+    rates: ReviewRates | None = None
+    kinds_used: tuple[str, ...] = ()  # kinds of work on the sheets of the reviewed runs
+    unattributed_minutes: float = 0.0  # recorded in runs where nothing was to be worked on
 
     @property
     def counted(self) -> dict[str, FormTime]:
@@ -236,9 +290,14 @@ class ReliabilityFigures:
 
 @dataclass(frozen=True, slots=True)
 class Criterion:
-    """One go / no-go criterion with its measured value and evidence."""
+    """One go / no-go criterion with its measured value and evidence.
 
-    key: str  # field_accuracy | silent_error_rate | time_saved | lost_documents
+    ``subject`` is the form id or task name a criterion is about ("" for the scenario), with
+    ``subject_title`` its Japanese name; ``major`` is False for a form carrying no more than
+    the configured share of the scanned documents (its failure is a condition, not a no-go).
+    """
+
+    key: str  # field_accuracy | silent_error_rate | time_saved | lost_documents | work_errors
     label: str  # Japanese
     threshold: str  # Japanese, e.g. "95.0 % 以上"
     measured: float | None
@@ -246,6 +305,9 @@ class Criterion:
     status: str  # pass | fail | pending
     evidence: tuple[str, ...] = ()  # run ids
     note: str = ""
+    subject: str = ""
+    subject_title: str = ""
+    major: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +330,7 @@ class ScenarioFigures:
     quality: QualityFigures = field(default_factory=QualityFigures)
     time: TimeFigures = field(default_factory=TimeFigures)
     reliability: ReliabilityFigures = field(default_factory=ReliabilityFigures)
+    work: WorkFigures | None = None  # the scenario's own work, when it declares it
     verdict: Verdict = Verdict("no_data")
 
 
@@ -280,7 +343,7 @@ class Report:
     generated_at: datetime
     scenario_filter: str | None
     scenarios: list[ScenarioFigures] = field(default_factory=list)
-    form_titles: dict[str, str] = field(default_factory=dict)
+    form_titles: dict[str, str] = field(default_factory=dict)  # forms and data inputs
     notes: list[str] = field(default_factory=list)  # Japanese, shown at the top
 
     @property

@@ -5,25 +5,30 @@ database, no files, so that a test can build a run log with known truth and chec
 figure against a hand computation. How each figure is defined is written next to it in the
 report (see :mod:`robots.report.labels`); the short version:
 
+- documents of a scanned form and rows of a data input are counted apart: only the scanned
+  forms are OCR, and only their *read* fields (not the proposed or keyed ones) measure it;
 - accuracy counts *reviewed* fields only (an import gave them a final value); fields not yet
   reviewed are reported as such and never counted as right;
-- review time is what reviewers recorded on the correction sheet; a reviewed run without it
-  is estimated from the recorded runs (median minutes per flagged field) or, with none
-  recorded, from ``review_seconds_per_flagged_field`` — and the report says so;
-- a run's review minutes are shared equally among its documents, to compare per form with
-  the manual baseline (measured samples first, the configured time study otherwise).
+- review time is what reviewers recorded on the correction sheet, shared among a run's forms
+  by the work each needed (:mod:`robots.report.review_time`); a reviewed run without it is
+  estimated — and the report says so;
+- the manual baseline per form and per task is measured (``rpa baseline record``) or an
+  assumption from the configuration, and the report says which;
+- a scenario's own work (replies linked, findings judged) comes from its counts
+  (:mod:`robots.report.work`).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from robots.config.evaluation import EvaluationConfig
+from robots.report.base import baseline
 from robots.report.data import (
     FAILED_SCHEDULE_EVENT,
+    FIELD_KINDS,
     MISSED_SCHEDULE_EVENT,
     DocRow,
     FieldRow,
@@ -32,8 +37,8 @@ from robots.report.data import (
     missed_schedule_scenario,
 )
 from robots.report.figures import (
-    BaselineFigure,
     FormTime,
+    KindFigures,
     QualityFigures,
     QualityGroup,
     Ratio,
@@ -44,9 +49,15 @@ from robots.report.figures import (
     VolumeFigures,
     VolumeRow,
 )
+from robots.report.review_time import attribute_review_time
 from robots.report.verdict import decide
+from robots.report.work import compute_work
+from robots.scenario import WorkSpec
 
 __all__ = ["compute_report", "week_of"]
+
+#: The kind of work a reviewer does on a field → the kind of field it is.
+_WORK_TO_FIELD = {"flagged": "read", "proposed": "proposed", "keyed": "keyed"}
 
 
 def week_of(day: date) -> date:
@@ -64,119 +75,93 @@ def _add(group: QualityGroup, f: FieldRow) -> None:
     group.silent += not f.flagged and not f.correct
 
 
-def _volume(runs: dict[str, RunRow], docs: list[DocRow], fields: dict[str, list[FieldRow]]
-            ) -> VolumeFigures:
+def _volume(runs: dict[str, RunRow], docs: list[DocRow], fields: dict[str, list[FieldRow]],
+            data_forms: set[str]) -> VolumeFigures:
     v = VolumeFigures()
     for d in docs:
-        n = len(fields.get(d.doc_id, []))
+        mine = fields.get(d.doc_id, [])
+        tabular = d.form_id in data_forms
         week = v.by_week.setdefault(week_of(runs[d.run_id].day), {})
-        for row in (v.by_form.setdefault(d.form_id, VolumeRow()),
-                    week.setdefault(d.form_id, VolumeRow()), v.total):
+        rows = [(v.by_data if tabular else v.by_form).setdefault(d.form_id, VolumeRow()),
+                week.setdefault(d.form_id, VolumeRow()), v.total]
+        if not tabular:
+            rows.append(v.paper)
+            v.documents_flagged += any(f.flagged for f in mine)
+        for row in rows:
             row.documents += 1
-            row.pages += d.pages
-            row.fields += n
-        v.documents_flagged += any(f.flagged for f in fields.get(d.doc_id, []))
+            if not (tabular and row is v.total):  # the total's pages are scanned pages only
+                row.pages += d.pages
+            if not tabular:
+                row.fields += len(mine)
+                for f in mine:
+                    setattr(row, f.kind, getattr(row, f.kind) + 1)
     v.by_week = dict(sorted(v.by_week.items()))
     return v
 
 
+def _changed(f: FieldRow) -> bool:
+    """Reviewed and not kept as the machine gave it (a proposal: the import's own flag)."""
+    return f.reviewed and (f.changed if f.kind == "proposed" else not f.correct)
+
+
 def _quality(data: ReportData, run_ids: set[str], docs: list[DocRow],
              fields: dict[str, list[FieldRow]]) -> QualityFigures:
-    q = QualityFigures()
-    evidence: set[str] = set()
-    silent: set[str] = set()
+    q = QualityFigures(kinds={k: KindFigures() for k in FIELD_KINDS})
+    evidence: dict[str, set[str]] = defaultdict(set)
+    silent: dict[str, set[str]] = defaultdict(set)
     for d in docs:
         mine = fields.get(d.doc_id, [])
         for f in mine:
+            k = q.kinds[f.kind]
+            k.fields += 1
+            k.flagged += f.flagged
+            if f.reviewed:
+                k.reviewed += 1
+                k.changed += _changed(f)
+                k.chars_final += f.final_len
+            if f.kind != "read":
+                continue  # proposed and keyed values are not the OCR's
             if not f.reviewed:
                 q.fields_unreviewed += 1
                 continue
-            evidence.add(d.run_id)
-            for g in (q.overall, q.by_form.setdefault(f.form_id or d.form_id, QualityGroup()),
+            evidence[d.form_id].add(d.run_id)
+            for g in (q.overall, q.by_form.setdefault(d.form_id, QualityGroup()),
                       q.by_type.setdefault(f.type, QualityGroup())):
                 _add(g, f)
             if not f.flagged and not f.correct:
-                silent.add(d.run_id)
+                silent[d.form_id].add(d.run_id)
         if mine and all(f.reviewed for f in mine):
             q.documents_reviewed += 1
-            q.documents_straight_through += all(f.correct for f in mine)
+            q.documents_straight_through += all(f.kind != "keyed" and not _changed(f)
+                                                for f in mine)
         else:
             q.documents_unreviewed += 1
     q.simulated_runs = sorted({i.run_id for i in data.imports
                                if i.simulated and i.run_id in run_ids})
-    q.evidence_runs, q.silent_runs = sorted(evidence), sorted(silent)
+    q.evidence_by_form = {f: sorted(r) for f, r in sorted(evidence.items())}
+    q.silent_by_form = {f: sorted(r) for f, r in sorted(silent.items())}
+    q.evidence_runs = sorted(set().union(*evidence.values()))
+    q.silent_runs = sorted(set().union(*silent.values()))
     return q
 
 
-def _baselines(data: ReportData, cfg: EvaluationConfig, forms: Iterable[str]
-               ) -> dict[str, BaselineFigure]:
-    out = {}
-    for form in forms:
-        samples = [b for b in data.baselines if b.form_id == form]
-        if samples:
-            docs = sum(b.documents for b in samples)
-            out[form] = BaselineFigure(sum(b.minutes for b in samples) / docs, "measured",
-                                       len(samples), docs)
-        elif form in cfg.baseline_minutes:
-            out[form] = BaselineFigure(cfg.baseline_minutes[form], "configured")
-        else:
-            out[form] = BaselineFigure(None, "missing")
-    return out
-
-
 def _time(data: ReportData, cfg: EvaluationConfig, runs: list[RunRow], docs: list[DocRow],
-          fields: dict[str, list[FieldRow]]) -> TimeFigures:
+          paper: list[DocRow], fields: dict[str, list[FieldRow]], q: QualityFigures
+          ) -> TimeFigures:
     t = TimeFigures()
-    timed = [d.stage_ms for d in docs if d.stage_ms is not None]
+    timed = [d.stage_ms for d in paper if d.stage_ms is not None]
     t.robot_seconds = Ratio(sum(timed) / 1000, len(timed))
-    docs_of: dict[str, list[DocRow]] = defaultdict(list)
-    for d in docs:
-        docs_of[d.run_id].append(d)
-    done = [r for r in runs if r.status == "completed" and r.finished_at and docs_of[r.run_id]]
+    count: Counter[str] = Counter(d.run_id for d in docs)
+    done = [r for r in runs if r.status == "completed" and r.finished_at and count[r.run_id]]
     t.elapsed_seconds = Ratio(sum((r.finished_at - r.started_at).total_seconds()  # type: ignore[operator]
-                                  for r in done), sum(len(docs_of[r.run_id]) for r in done))
-    baselines = _baselines(data, cfg, sorted({d.form_id for d in docs}))
-    t.by_form = {f: FormTime(baseline=b, annual_volume=cfg.annual_volume.get(f))
-                 for f, b in baselines.items()}
-    flags = {r.run_id: sum(f.flagged for d in docs_of[r.run_id] for f in fields.get(d.doc_id, []))
-             for r in runs}
-    recorded: dict[str, float] = {}
-    for r in runs:
-        if not docs_of[r.run_id]:
-            continue
-        imports = [i for i in data.imports if i.run_id == r.run_id]
-        minutes = [i.review_minutes for i in imports if i.review_minutes is not None]
-        if not imports:
-            t.unreviewed_runs.append(r.run_id)
-        elif minutes:
-            t.measured_runs.append(r.run_id)
-            recorded[r.run_id] = sum(minutes)
-        else:
-            t.estimated_runs.append(r.run_id)
-    rates = [recorded[r] / flags[r] for r in t.measured_runs if flags[r]]
-    if rates:
-        rate = statistics.median(rates)
-        source = (f"記録のある{len(rates)}回の実行から求めた要確認項目1件あたりの中央値"
-                  f"（{rate * 60:.0f}秒）")
-    else:
-        rate = cfg.review_seconds_per_flagged_field / 60
-        source = (f"設定値 evaluation.review_seconds_per_flagged_field"
-                  f"（要確認項目1件あたり{cfg.review_seconds_per_flagged_field:g}秒）")
-    if t.estimated_runs:
-        t.estimate_minutes_per_flag = rate
-        t.estimate_method = (f"確認時間の記入がなかった{len(t.estimated_runs)}回の実行は、"
-                             f"{source} × 要確認項目数で推定しました。")
-    for run_id in [*t.measured_runs, *t.estimated_runs]:
-        minutes = recorded.get(run_id)
-        if minutes is None:
-            minutes = flags[run_id] * rate
-            t.estimated_minutes += minutes
-        else:
-            t.measured_minutes += minutes
-        share = minutes / len(docs_of[run_id])  # shared equally among the run's documents
-        for d in docs_of[run_id]:
-            t.by_form[d.form_id].documents += 1
-            t.by_form[d.form_id].review_minutes += share
+                                  for r in done), sum(count[r.run_id] for r in done))
+    t.by_form = {f: FormTime(baseline=baseline(f, "form", data.baselines,
+                                               cfg.baseline_minutes.get(f)),
+                             annual_volume=cfg.annual_volume.get(f))
+                 for f in sorted({d.form_id for d in paper})}
+    spent = attribute_review_time(t, cfg, runs, paper, fields, data.imports)
+    for kind, minutes in spent.items():
+        q.kinds[_WORK_TO_FIELD[kind]].minutes += minutes
     return t
 
 
@@ -216,13 +201,22 @@ def _reliability(data: ReportData, scenario: str, runs: list[RunRow], docs: list
 
 def compute_report(data: ReportData, cfg: EvaluationConfig, *, generated_at: datetime,
                    scenario_filter: str | None = None,
-                   scenario_titles: dict[str, str] | None = None,
-                   form_titles: dict[str, str] | None = None) -> Report:
-    """The whole report: one :class:`ScenarioFigures` per scenario seen in the period."""
+                   scenario_titles: Mapping[str, str] | None = None,
+                   form_titles: Mapping[str, str] | None = None,
+                   data_inputs: Mapping[str, str] | None = None,
+                   work_specs: Mapping[str, WorkSpec] | None = None) -> Report:
+    """The whole report: one :class:`ScenarioFigures` per scenario seen in the period.
+
+    ``form_titles`` names the scanned forms, ``data_inputs`` the inputs read from data files
+    (form id → Japanese name: their documents are rows, not OCR), ``work_specs`` what each
+    scenario's own work is judged on.
+    """
     titles = scenario_titles or {}
+    data_forms = set(data_inputs or {})
+    specs = work_specs or {}
     known = set(titles) | {r.scenario for r in data.runs}
     report = Report(data.period.since, data.period.until, generated_at, scenario_filter,
-                    form_titles=dict(form_titles or {}))
+                    form_titles={**(form_titles or {}), **(data_inputs or {})})
     missed = {missed_schedule_scenario(e.message, known) for e in data.events
               if e.run_id is None}
     names = {r.scenario for r in data.runs} | {m for m in missed if m}
@@ -235,12 +229,16 @@ def compute_report(data: ReportData, cfg: EvaluationConfig, *, generated_at: dat
         runs = [r for r in data.runs if r.scenario == name]
         by_id = {r.run_id: r for r in runs}
         docs = [d for d in data.documents if d.run_id in by_id]
+        paper = [d for d in docs if d.form_id not in data_forms]
         s = ScenarioFigures(name, titles.get(name, name), [r.run_id for r in runs])
-        s.volume = _volume(by_id, docs, fields)
-        s.quality = _quality(data, set(by_id), docs, fields)
-        s.time = _time(data, cfg, runs, docs, fields)
+        s.volume = _volume(by_id, docs, fields, data_forms)
+        s.quality = _quality(data, set(by_id), paper, fields)
+        s.time = _time(data, cfg, runs, docs, paper, fields, s.quality)
         s.reliability = _reliability(data, name, runs, docs, known)
-        s.verdict = decide(s, cfg.thresholds)
+        if name in specs:
+            s.work = compute_work(specs[name], data.work_counts, set(by_id), data.baselines,
+                                  cfg.baseline_minutes, cfg.annual_volume)
+        s.verdict = decide(s, cfg.thresholds, report.form_titles)
         report.scenarios.append(s)
     if report.empty:
         report.notes.append("この期間には実行の記録がありません。数値はすべて「—」です"

@@ -387,7 +387,7 @@ def _commit(cfg: Config, runlog: RunLog, run_id: str, results: Sequence[ItemResu
                              f"{r.item.name}: {r.detail or r.outcome.value}", level="warning")
         for code, message in events:  # what the scenario's finish asked to record
             runlog.event(run_id, code, message)
-        if counts:
+        if counts:  # the scenario's own work (RunContext.counts), not the file outcomes
             runlog.add_counts(run_id, counts)
         summary = {"files": dict(outcomes), "documents": docs, "documents_needing_review": review,
                    "left_for_later": later}

@@ -28,6 +28,7 @@ from robots.kit.tables import Layout, LayoutNotRecognised, read_table
 from robots.kit.tabular import SourceError, TableOrScanScenario, newest_export
 from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.contracts.datafiles import APPLICATION_FORM, read_data_file
+from scenarios.contracts.evaluation import DATA_INPUTS, WORK
 from scenarios.contracts.schemas import REGISTER, SUSPENSIONS, VENDOR_LIST
 from scenarios.contracts.settings import ContractsSettings, layouts_for
 
@@ -47,6 +48,8 @@ class Contracts(TableOrScanScenario):
     title_ja = "契約事務（入札参加資格・契約チェック）"
     settings_model = ContractsSettings
     finish_without_items = True  # qualifications lapse with the date; the register is re-exported
+    data_inputs = DATA_INPUTS
+    work = WORK
     unsupported_ja = ("この業務で扱うファイルではありません。申請データ・契約台帳・指名停止一覧"
                       "（CSV・Excel）か、入札参加資格審査申請書のスキャン（PDF・TIFF・PNG・"
                       "JPEG）を入れてください。")

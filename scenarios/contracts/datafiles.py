@@ -82,10 +82,16 @@ def application_values(rec: DocumentRecord) -> tuple[str, dict[str, str], list[t
     return layout, values, problems
 
 
-def _file_doc(item: WorkItem, ctx: RunContext, form: str, layout: Layout, rows: int
+def _file_doc(item: WorkItem, ctx: RunContext, form: str, layout: Layout, lines: list[int]
               ) -> DocumentRecord:
+    """One document for a whole list, whose ``page`` is the span of its data lines.
+
+    As an application's: the evaluation counts the list's rows (行数) from it.
+    """
+    rows = len(lines)
+    page = "1" if not lines else str(lines[0]) if rows == 1 else f"{lines[0]}-{lines[-1]}"
     return DocumentRecord(
-        doc_id=f"{ctx.run_id}-{item.seq:03d}-f", form_id=form, source_file=item.name, page="1",
+        doc_id=f"{ctx.run_id}-{item.seq:03d}-f", form_id=form, source_file=item.name, page=page,
         fields=[FieldResult(LAYOUT_FIELD, "データの形式", "text", layout.id, layout.id, 1.0),
                 FieldResult("rows", "行数", "digits", str(rows), str(rows), 1.0)])
 
@@ -98,9 +104,10 @@ def read_data_file(item: WorkItem, ctx: RunContext, layouts: tuple[Layout, ...])
         return table
     kind = table.layout.kind
     if kind == "register":
-        docs = [_file_doc(item, ctx, REGISTER_FORM, table.layout, len(table.rows))]
+        docs = [_file_doc(item, ctx, REGISTER_FORM, table.layout, [n for n, _ in table.rows])]
     elif kind == "suspensions":
-        docs = [_file_doc(item, ctx, SUSPENSIONS_FORM, table.layout, len(table.rows))]
+        docs = [_file_doc(item, ctx, SUSPENSIONS_FORM, table.layout,
+                          [n for n, _ in table.rows])]
     else:
         docs = []
         for lines, values, problems in group_rows(table.layout, table.rows):

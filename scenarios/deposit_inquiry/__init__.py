@@ -27,6 +27,7 @@ from robots.kit.tables import Layout
 from robots.kit.tabular import SourceError, TableOrScanScenario
 from robots.scenario import ItemResult, RunContext, WorkItem
 from scenarios.deposit_inquiry.datafiles import DATA_FORM, read_reply_file
+from scenarios.deposit_inquiry.evaluation import DATA_INPUTS, WORK
 from scenarios.deposit_inquiry.finish import finish_run
 from scenarios.deposit_inquiry.settings import (
     DepositInquirySettings,
@@ -47,6 +48,8 @@ class DepositInquiry(TableOrScanScenario):
     title_ja = "預貯金等照会の回答照合"
     settings_model = DepositInquirySettings
     finish_without_items = True  # overdue inquiries change with the date, not with the inbox
+    data_inputs = DATA_INPUTS
+    work = WORK
     unsupported_ja = ("この業務で扱うファイルではありません。回答データ（CSV・Excel）か、"
                       "回答書のスキャン（PDF・TIFF・PNG・JPEG）を入れてください。")
 

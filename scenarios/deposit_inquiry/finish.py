@@ -244,6 +244,21 @@ def _events(ctx: RunContext, rec: Reconciliation, decided_now: set[str],
         "unsent": sum(1 for g in rec.inquiries if g.status is InquiryStatus.UNSENT),
     }
     ctx.events.append(("deposit_inquiry_state", _pairs(state)))
+    # the run's own work, for the evaluation (scenarios.deposit_inquiry.evaluation): replies
+    # that arrived in this run, and the decisions this run took in. Links undone later are
+    # not tracked yet: ``wrong_links_found`` stays unmeasured rather than a false 0.
+    new = [f for f in rec.replies if f.reply.doc_id.startswith(f"{ctx.run_id}-")]
+    ctx.counts.update({
+        "replies": len(new),
+        "replies_linked_automatically": sum(
+            1 for f in new if f.status is ReplyStatus.MATCHED and f.method == "照会番号"),
+        "replies_for_review": sum(
+            1 for f in new if f.status in (ReplyStatus.REVIEW, ReplyStatus.RECHECK)),
+        "proposals_confirmed": d["confirmed"],
+        "proposals_rejected": d["rejected"] + d["corrected"],
+        "links_forced": d["forced"],
+        "links_refused": d["recheck"],
+    })
 
 
 def _send(store: ReplyStore, settings: DepositInquirySettings, inquiries: list[Inquiry],
