@@ -10,14 +10,24 @@ that kills also land inside the recovery of the previous killed run.
 ``MISATO_RPA_STEP_DELAY`` makes the runner pause at every step boundary (claim, each item,
 outputs written, commit, rename, each file put away) so that a uniform random delay lands in
 every step; the log file says in which step each kill landed.
+
+Besides the main process, a round may kill one *worker* of a ``--jobs 2`` run at a random
+instant (the run must still end, within ``hang_timeout``, and lose nothing) and a
+``rpa corrections import`` of the round's workbook (the next import must do it once, leave
+no staging folder, and the confirmed outputs must be whole). After every kill of a main
+process its workers must be gone within seconds (no orphans), and the subprocesses' own
+temporary folder (``TMPDIR``) must stay empty: no sheet of names left outside the workspace.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import random
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from collections import Counter
@@ -25,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import openpyxl
+import psutil
 from service_kit import (
     Invariants,
     Pool,
@@ -51,6 +63,11 @@ class CrashFigures:
 
     kills: int = 0  # SIGKILLs that hit a live run
     late: int = 0  # the run had already finished when the kill came
+    worker_kills: int = 0  # SIGKILLs of a worker process of a live run
+    import_kills: int = 0  # SIGKILLs that hit a live `rpa corrections import`
+    hung: int = 0  # runs that did not end within hang_timeout after a worker was killed
+    orphans: int = 0  # workers still alive seconds after their main process was killed
+    temp_left: int = 0  # files left in the subprocesses' TMPDIR (outside the workspace)
     runs: int = 0  # killed runs + clean runs
     files: int = 0
     good: int = 0
@@ -63,8 +80,8 @@ class CrashFigures:
 
 def _killed_run(root: Path, cfg: Path, env: dict[str, str], rng: random.Random, jobs: int,
                 window: float, log_file: Path, steps_expected: int,
-                delay: float) -> tuple[bool, str]:
-    """One ``rpa run`` killed at a random instant; returns (was it alive, step it died in).
+                delay: float) -> tuple[bool, str, int]:
+    """One ``rpa run`` killed at a random instant: (was it alive, step it died in, orphans).
 
     Six kills in ten wait for a random step boundary (so the short late steps — commit,
     rename, put-away — are hit as often as the long ones) and land up to 1.5 step delays
@@ -88,25 +105,131 @@ def _killed_run(root: Path, cfg: Path, env: dict[str, str], rng: random.Random, 
         time.sleep(0.005)
     time.sleep(rng.uniform(0, delay * 1.5) if target else rng.uniform(0, window))
     alive = proc.poll() is None
+    workers = _workers_of(proc.pid)
     if alive:
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
+    orphans = _survivors(workers)
     steps = [m.group(1) for line in log_file.read_text(encoding="utf-8", errors="replace")
              .splitlines() if (m := _STEP.search(line))]
-    return alive, (steps[-1] if steps else "before first step") if alive else "finished"
+    return alive, (steps[-1] if steps else "before first step") if alive else "finished", \
+        orphans
+
+
+def _workers_of(pid: int) -> list[psutil.Process]:
+    """The worker processes (spawned Pythons) of process ``pid``, as they are now."""
+    try:
+        kids = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    out = []
+    for k in kids:
+        try:
+            if any("spawn_main" in part for part in k.cmdline()):
+                out.append(k)
+        except psutil.Error:
+            continue
+    return out
+
+
+def _survivors(workers: list[psutil.Process], grace: float = 5.0) -> int:
+    """How many of ``workers`` are still alive after ``grace`` seconds (they are then killed)."""
+    _gone, alive = psutil.wait_procs(workers, timeout=grace)
+    for w in alive:
+        with contextlib.suppress(psutil.Error):
+            w.kill()
+    return len(alive)
+
+
+def _worker_killed_run(root: Path, cfg: Path, env: dict[str, str], rng: random.Random,
+                       window: float, hang_timeout: float) -> tuple[bool, bool]:
+    """``rpa run --jobs 2`` with one worker killed at a random instant: (killed, hung)."""
+    proc = subprocess.Popen([*rpa_command(), "--config", str(cfg), "run", "intake", "--jobs",
+                             "2"], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=root)
+    deadline = time.monotonic() + 60
+    workers: list[psutil.Process] = []
+    while time.monotonic() < deadline and proc.poll() is None and not workers:
+        workers = _workers_of(proc.pid)
+        time.sleep(0.02)
+    killed = False
+    if workers:
+        time.sleep(rng.uniform(0, window))
+        victims = _workers_of(proc.pid)
+        if victims and proc.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                rng.choice(victims).kill()
+                killed = True
+    try:
+        proc.wait(timeout=hang_timeout)
+    except subprocess.TimeoutExpired:
+        rest = _workers_of(proc.pid)
+        proc.kill()
+        proc.wait(timeout=30)
+        _survivors(rest, 0)
+        return killed, True
+    return killed, False
+
+
+def _import_killed(root: Path, env: dict[str, str], rng: random.Random, workbook: Path,
+                   window: float) -> bool:
+    """``rpa corrections import`` of ``workbook`` killed at a random instant: was it alive."""
+    cfg = root / "config.toml"
+    proc = subprocess.Popen([*rpa_command(), "--config", str(cfg), "corrections", "import",
+                             str(workbook), "--who", "crash-test"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=root)
+    time.sleep(rng.uniform(0.2, window))
+    alive = proc.poll() is None
+    if alive:
+        proc.kill()
+    proc.wait(timeout=30)
+    return alive
+
+
+def _check_import(root: Path, workbook: Path) -> list[str]:
+    """After an import killed and done again: once in the run log, whole outputs, no staging."""
+    from robots.cli import main
+
+    problems = []
+    code = main(["--config", str(root / "config.toml"), "corrections", "import", str(workbook),
+                 "--who", "crash-test"])
+    if code not in (0, 2):
+        problems.append(f"{workbook.name}: import exit code {code}")
+    out = workbook.parent
+    if list(out.glob(".confirm-*")):
+        problems.append(f"{out.name}: staging folder left after a complete import")
+    db = sqlite3.connect(root / "var" / "runlog.sqlite")
+    sha = hashlib.sha256(workbook.read_bytes()).hexdigest()
+    n = db.execute("SELECT count(*) FROM imports WHERE workbook_sha256 = ?", (sha,)).fetchone()[0]
+    db.close()
+    if n != 1:
+        problems.append(f"{workbook.name}: imported {n} times")
+    for book in out.glob("確定データ_*.xlsx"):
+        try:
+            openpyxl.load_workbook(book, read_only=True).close()
+        except Exception as exc:  # a half-written confirmed workbook
+            problems.append(f"{book.name}: not a whole workbook ({type(exc).__name__})")
+    return problems
 
 
 def crash_rounds(root: Path, pool: Pool, *, rounds: int, seed: int, delay: float = 0.05,
                  window: float = 1.2, jobs_choices: tuple[int, ...] = (1,),
-                 files_per_round: int = 3,
+                 files_per_round: int = 3, worker_kills: float = 0.0,
+                 import_kills: float = 0.0, hang_timeout: float = 180.0,
                  progress: Callable[[int, CrashFigures], None] | None = None) -> CrashFigures:
-    """Run ``rounds`` kill rounds in the workspace ``root``; returns the figures."""
+    """Run ``rounds`` kill rounds in the workspace ``root``; returns the figures.
+
+    ``worker_kills`` and ``import_kills`` are the share of rounds that also kill a worker of
+    a ``--jobs 2`` run and a ``rpa corrections import``.
+    """
     rng = random.Random(seed)
     cfg_path = service_config(root)
     cfg = load_config(cfg_path)
     inbox = root / "inbox" / "intake"
     inbox.mkdir(parents=True, exist_ok=True)
-    env = subprocess_env(pool, **{"MISATO_RPA_STEP_DELAY": str(delay)})
+    sys_tmp = root.parent / f"{root.name}-tmpdir"  # the subprocesses' /tmp, watched
+    sys_tmp.mkdir(exist_ok=True)
+    env = subprocess_env(pool, **{"MISATO_RPA_STEP_DELAY": str(delay), "TMPDIR": str(sys_tmp)})
     dropped: dict[str, bytes] = {}
     good: set[str] = set()
     figures = CrashFigures()
@@ -131,21 +254,36 @@ def crash_rounds(root: Path, pool: Pool, *, rounds: int, seed: int, delay: float
             dropped[name] = data
         for _ in range(2 if rng.random() < 0.25 else 1):
             waiting = sum(1 for p in inbox.iterdir() if p.is_file())
-            alive, where = _killed_run(root, cfg_path, env, rng, rng.choice(jobs_choices),
-                                       window, root / "kill.log", 3 * waiting + 3, delay)
+            alive, where, orphans = _killed_run(root, cfg_path, env, rng,
+                                                rng.choice(jobs_choices), window,
+                                                root / "kill.log", 3 * waiting + 3, delay)
+            figures.orphans += orphans
             figures.runs += 1
             figures.kills += alive
             figures.late += not alive
             figures.steps[where] += 1
+        if rng.random() < worker_kills:
+            killed, hung = _worker_killed_run(root, cfg_path, {**env, "MISATO_RPA_STEP_DELAY":
+                                                               "0"}, rng, window, hang_timeout)
+            figures.runs += 1
+            figures.worker_kills += killed
+            figures.hung += hung
         if rng.random() < 0.8 or r == rounds - 1:
-            run_scenario("intake", cfg, jobs=1)
+            s = run_scenario("intake", cfg, jobs=1)
             figures.runs += 1
             inv: Invariants = check_invariants(root, dropped, good, open_workbooks=False)
             figures.problems += [f"round {r}: {p}" for p in inv.problems]
+            books = sorted(s.out_dir.glob("申請データ_*.xlsx")) if s.out_dir else []
+            if books and rng.random() < import_kills:
+                figures.import_kills += _import_killed(root, env, rng, books[0], window)
+                figures.problems += [f"round {r}: {p}" for p in _check_import(root, books[0])]
         if progress is not None:
             progress(r, figures)
     inv = check_invariants(root, dropped, good)
     figures.problems += [f"final: {p}" for p in inv.problems]
+    left = [p for p in sys_tmp.rglob("*") if p.is_file()]
+    figures.temp_left = len(left)
+    figures.problems += [f"left outside the workspace: {p}" for p in left[:20]]
     figures.files, figures.good = len(dropped), len(good)
     figures.documents_lost, figures.duplicates = inv.lost, inv.duplicates
     figures.aborted_runs = inv.aborted_runs

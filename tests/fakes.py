@@ -59,7 +59,7 @@ from ocr.engines import ReadHints, engine_classes
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.results import EngineReading
 from ocr.sources import iter_pages
-from ocr.templates import TemplateLibrary
+from ocr.templates import FormTemplate, TemplateLibrary
 from robots.registry import packaged_forms_dirs
 
 __all__ = [
@@ -230,10 +230,10 @@ def record_tape(scans: Iterable[Path], tape: Path, *,
 
 
 def write_config(root: Path, *, settle_seconds: float = 0.0, engines: tuple[str, ...] | None = None,
-                 extra: str = "", run: str = "") -> Path:
+                 extra: str = "", run: str = "", inbox: str = "") -> Path:
     """A config.toml whose every folder is inside ``root``; returns its path.
 
-    ``run`` adds lines to its ``[run]`` table (``extra`` goes at the end of the file).
+    ``run`` and ``inbox`` add lines to those tables (``extra`` goes at the end of the file).
     """
     root.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -246,6 +246,7 @@ def write_config(root: Path, *, settle_seconds: float = 0.0, engines: tuple[str,
         'runlog = "var/runlog.sqlite"',
         "[inbox]",
         f"settle_seconds = {settle_seconds}",
+        *([inbox] if inbox else []),
         "[run]",
         "jobs = 1",
         *([run] if run else []),
@@ -307,3 +308,27 @@ class FrozenClock:
                 return clock.at if tz is None else clock.at.replace(tzinfo=tz)
 
         self.datetime = _Frozen
+
+
+def text_layer_form(path: Path, template: FormTemplate, values: dict[str, str]) -> None:
+    """A born-digital PDF of ``template``: its title and each value inside its box."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.units import mm as MM
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    from ocr.render import find_font
+
+    font = "IPAexGothic"
+    pdfmetrics.registerFont(TTFont(font, str(find_font())))
+    c = canvas.Canvas(str(path), pagesize=A4)
+    c.setFont(font, 16)
+    c.drawString(14 * MM, A4[1] - 15 * MM, template.title)
+    c.setFont(font, 10)
+    for f in template.fields:
+        if f.name in values:
+            x, y, _w, h = f.box
+            c.drawString((x + 1) * MM, A4[1] - (y + h * 0.7) * MM, values[f.name])
+    c.showPage()
+    c.save()

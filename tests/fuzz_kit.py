@@ -7,17 +7,41 @@ bombs: a few hundred bytes that would decode to tens of gigabytes), text and arc
 image extensions. Names mix Japanese, spaces, ``..`` and backslashes (a path separator on
 Windows, a plain character here). Good scans with a *wrong* extension are made too: the
 content decides, so they must be read like any other.
+
+Hostile entries besides (:data:`EXPECTED` says where each must end): names in Shift_JIS
+bytes or too long to sit beside a reason note, a page declared five metres wide, more pages
+than ``max_pages_per_file``, symbolic and hard links to a scan outside the inbox, a form
+whose text layer holds spreadsheet formulas under a formula-like file name (read, flagged,
+kept as text), and a copy cut short a moment ago (left in the inbox for the next run).
 """
 
 from __future__ import annotations
 
+import io
+import os
 import random
+import shutil
 import struct
+import tempfile
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["bad_files", "fuzz_name"]
+__all__ = ["EXPECTED", "MAX_PAGES", "bad_files", "fuzz_name", "write_all"]
+
+#: Where each kind of entry must end: quarantined with a reason, read, or left for later.
+EXPECTED = {
+    "truncated": "failed", "random": "failed", "zero": "failed", "giant": "failed",
+    "text": "failed", "archive": "failed", "header-only": "failed", "sjis_name": "failed",
+    "long_name": "failed", "huge_page": "failed", "many_pages": "failed",
+    "symlink": "failed", "hard_link": "failed", "formula": "done", "cut_recent": "inbox",
+}
+#: ``[inbox] max_pages_per_file`` of the fuzz workspace (a many_pages file has one more).
+MAX_PAGES = 5
+_FORMULA_VALUES = {"name": "=1+2", "address": "=cmd|' /C calc'!A0",
+                   "purpose": "@SUM(1+1)*cmd|' /C calc'!A0", "request_date": "2026-11-20",
+                   "name_kana": "ヤマダタロウ", "birth_date": "1985-04-12",
+                   "postal_code": "861-4401", "phone": "0964-47-1111"}
 
 _IMAGE_EXT = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".PNG", ".JPG", ".PDF")
 _NAME_PARTS = ("申請書", "住民票 請求", "ｽｷｬﾝ", "口座 照会", "scan", "a..b", "x..\\..\\y",
@@ -68,7 +92,13 @@ def bad_files(rng: random.Random, count: int, bases: Sequence[bytes]
     out: list[tuple[str, bytes, str]] = []
     for i in range(count):
         kind = rng.choice(["truncated", "truncated", "random", "zero", "giant", "giant",
-                           "text", "archive", "header-only"])
+                           "text", "archive", "header-only", "sjis_name", "long_name",
+                           "huge_page", "many_pages", "symlink", "hard_link", "formula",
+                           "cut_recent"])
+        if kind in _HOSTILE:
+            name, data = _HOSTILE[kind](rng, i, bases)
+            out.append((name, data, kind))
+            continue
         if kind == "truncated":
             base = rng.choice(bases)
             data = base[: rng.randint(1, max(2, len(base) // 2))]
@@ -99,8 +129,88 @@ def bad_files(rng: random.Random, count: int, bases: Sequence[bytes]
     return out
 
 
+def _sjis_name(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    raw = f"{i:04d} ".encode() + rng.choice(["申請書".encode("cp932"), b"\xe9t\xe9",
+                                               "口座".encode("cp932") + b"\xff"]) + b".pdf"
+    return os.fsdecode(raw), rng.choice([b"", rng.randbytes(50)])
+
+
+def _long_name(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    return f"{i:04d}" + "申" * rng.randint(78, 82) + ".pdf", b""
+
+
+def _pdf(width_pt: float, height_pt: float, pages: int = 1) -> bytes:
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(width_pt, height_pt))
+    img = ImageReader(Image.new("L", (30, 40), 255))
+    for _ in range(pages):
+        c.drawImage(img, 0, 0, width_pt, height_pt)
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _huge_page(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    side = rng.choice([14_400.0, 50_000.0])
+    return f"{i:04d} huge page.pdf", _pdf(side, side)
+
+
+def _many_pages(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    pages = [Image.new("L", (70, 100), 255) for _ in range(MAX_PAGES + 1)]
+    pages[0].save(buf, format="TIFF", save_all=True, append_images=pages[1:])
+    return f"{i:04d} many pages.tif", buf.getvalue()
+
+
+def _link(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    return f"{i:04d} link to another resident.png", rng.choice(bases)
+
+
+def _formula(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    from fakes import forms_library, text_layer_form
+
+    path = Path(tempfile.mkdtemp()) / "f.pdf"
+    try:
+        values = {**_FORMULA_VALUES, "purpose": f"@SUM({i}+1)*cmd|' /C calc'!A0"}  # unique
+        text_layer_form(path, forms_library().get("juminhyo_request"), values)
+        return f"={i:04d}+cmd|' C calc'!A0.pdf", path.read_bytes()
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _cut_recent(rng: random.Random, i: int, bases: Sequence[bytes]) -> tuple[str, bytes]:
+    pdf = _pdf(595.0, 842.0)
+    return f"{i:04d} still copying.pdf", pdf[: len(pdf) - rng.randint(8, 200)]
+
+
+_HOSTILE = {"sjis_name": _sjis_name, "long_name": _long_name, "huge_page": _huge_page,
+            "many_pages": _many_pages, "symlink": _link, "hard_link": _link,
+            "formula": _formula, "cut_recent": _cut_recent}
+
+
 def write_all(folder: Path, files: Sequence[tuple[str, bytes, str]]) -> None:
-    """Drop ``files`` into ``folder``."""
+    """Drop ``files`` into ``folder``; links point at copies in a folder beside it.
+
+    A folder with a scan inside is dropped too: it must be reported, never entered.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    for name, data, _ in files:
-        (folder / name).write_bytes(data)
+    elsewhere = folder.parent.parent / "elsewhere"
+    elsewhere.mkdir(exist_ok=True)
+    for name, data, kind in files:
+        if kind in ("symlink", "hard_link"):
+            target = elsewhere / f"{len(list(elsewhere.iterdir())):05d}.png"
+            target.write_bytes(data)
+            if kind == "symlink":
+                (folder / name).symlink_to(target)
+            else:
+                os.link(target, folder / name)
+        else:
+            (folder / name).write_bytes(data)
+    (folder / "a folder dropped by mistake").mkdir(exist_ok=True)
+    (folder / "a folder dropped by mistake" / "inside.png").write_bytes(b"not read")

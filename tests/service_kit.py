@@ -28,13 +28,16 @@ from pathlib import Path
 import openpyxl
 from fakes import TAPE_ENV, forms_library, record_tape, write_config
 
+from robots.run.inbox import display_name, fit_name
 from robots.samples import generate
+from robots.sheets.common import looks_like_formula
 
 __all__ = [
     "FORMS",
     "Invariants",
     "Pool",
     "check_invariants",
+    "final_name",
     "make_pool",
     "service_config",
     "subprocess_env",
@@ -105,9 +108,11 @@ def rpa_command() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "robots.cli"]
 
 
-def service_config(root: Path, *, settle_seconds: float = 0.0, extra: str = "") -> Path:
+def service_config(root: Path, *, settle_seconds: float = 0.0, extra: str = "",
+                   inbox: str = "") -> Path:
     """A workspace config that reads with the replay engine only."""
-    return write_config(root, settle_seconds=settle_seconds, engines=("replay",), extra=extra)
+    return write_config(root, settle_seconds=settle_seconds, engines=("replay",), extra=extra,
+                        inbox=inbox)
 
 
 def tag_png(data: bytes, tag: str) -> bytes:
@@ -143,15 +148,22 @@ def _csv_sources(out_root: Path) -> tuple[Counter[str], list[str]]:
         if any(part.endswith(".partial") for part in path.parts):
             problems.append(f"output inside a partial folder: {path}")
             continue
-        if path.name.startswith("文字コード"):
-            continue
+        if path.name.startswith(("文字コード", "要対応")) or path.stem.endswith("_確定"):
+            continue  # reports, and the confirmed copy an import writes of the same rows
         with path.open(encoding="utf-8-sig", newline="") as fh:
             table = list(csv.reader(fh))
         if not table or table[0][:2] != ["文書ID", "元ファイル"]:
             problems.append(f"half-written or foreign CSV: {path}")
             continue
-        rows.update(r[1] for r in table[1:])
+        # a file name that looks like a formula is written with the OWASP quote: undo it
+        rows.update(r[1][1:] if r[1].startswith("'") and looks_like_formula(r[1][1:]) else r[1]
+                    for r in table[1:])
     return rows, problems
+
+
+def final_name(root: Path, name: str) -> str:
+    """The name a dropped file has in done/ or failed/: readable, short enough for its note."""
+    return fit_name(root, display_name(name))
 
 
 def check_invariants(root: Path, dropped: dict[str, bytes], good: set[str], *,
@@ -169,7 +181,8 @@ def check_invariants(root: Path, dropped: dict[str, bytes], good: set[str], *,
             if p.is_file() and not p.name.endswith(".reason.txt"):
                 where.setdefault(p.name, []).append(p)
     for name, data in dropped.items():
-        places = where.get(name, [])
+        shown = final_name(root, name)
+        places = where.get(name, []) + (where.get(shown, []) if shown != name else [])
         if len(places) != 1:
             inv.problems.append(f"{name}: found {len(places)} times: {places}")
             continue
@@ -189,11 +202,10 @@ def check_invariants(root: Path, dropped: dict[str, bytes], good: set[str], *,
     for name in good:
         by_content.setdefault(sha(dropped[name]), []).append(name)
     for names in by_content.values():
-        in_done = [n for n in names if where.get(n) and where[n][0].parts[len(root.parts)]
-                   == "done"]
-        waiting = [n for n in names if where.get(n) and where[n][0].parts[len(root.parts)]
-                   == "inbox"]
-        n_rows = sum(rows[n] for n in names)
+        at = {n: where.get(n) or where.get(final_name(root, n)) for n in names}
+        in_done = [n for n in names if at[n] and at[n][0].parts[len(root.parts)] == "done"]
+        waiting = [n for n in names if at[n] and at[n][0].parts[len(root.parts)] == "inbox"]
+        n_rows = sum(rows[display_name(n)] for n in names)
         if len(in_done) > 1:
             inv.problems.append(f"one content processed {len(in_done)} times: {in_done}")
         if n_rows > 1:
@@ -205,7 +217,8 @@ def check_invariants(root: Path, dropped: dict[str, bytes], good: set[str], *,
         if in_done and n_rows == 0:
             inv.lost += 1
             inv.problems.append(f"{in_done}: processed but no output row")
-    stray = [n for n in rows if n not in dropped]
+    shown_names = {display_name(n) for n in dropped}
+    stray = [n for n in rows if n not in shown_names]
     if stray:
         inv.problems.append(f"output rows for files never dropped: {stray}")
     if out_root.is_dir():

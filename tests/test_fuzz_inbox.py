@@ -12,13 +12,22 @@ import json
 import random
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fakes import backdate, install_fake_engine, uninstall_fake_engine
-from fuzz_kit import bad_files, fuzz_name, write_all
-from service_kit import Pool, check_invariants, make_pool, service_config, subprocess_env, tag_png
+from fuzz_kit import EXPECTED, MAX_PAGES, bad_files, fuzz_name, write_all
+from service_kit import (
+    Pool,
+    check_invariants,
+    final_name,
+    make_pool,
+    service_config,
+    subprocess_env,
+    tag_png,
+)
 
 from robots.errors import ExitCode
 
@@ -51,7 +60,7 @@ def run_fuzz(root: Path, pool: Pool, *, bad: int, good: int, seed: int, jobs: in
              ) -> tuple[dict, dict[str, bytes], set[str], list[tuple[str, bytes, str]]]:
     """Drop the files, run ``rpa run intake`` once; returns (report, dropped, good, bad)."""
     rng = random.Random(seed)
-    cfg = service_config(root)
+    cfg = service_config(root, inbox=f"max_pages_per_file = {MAX_PAGES}")
     inbox = root / "inbox" / "intake"
     bases = [p.read_bytes() for p in pool.scans]
     bases += [p.read_bytes() for p in sorted((ROOT / "samples" / "inbox" / "intake").iterdir())
@@ -64,7 +73,8 @@ def run_fuzz(root: Path, pool: Pool, *, bad: int, good: int, seed: int, jobs: in
         ext = rng.choice([".png", ".png", ".PNG", ".pdf", ".jpg"])
         goods.append((fuzz_name(rng, 5000 + i, ext), data, "good"))
     write_all(inbox, [*bads, *goods])
-    backdate(*inbox.iterdir())  # the night's batch: dropped during the day, cut short or not
+    fresh = {n for n, _, k in bads if k == "cut_recent"}  # a copy still going on right now
+    backdate(*(p for p in inbox.iterdir() if p.name not in fresh))  # dropped during the day
     report = root / "report.json"
     proc = subprocess.run(
         [sys.executable, "-c", _WRAPPER, str(report), "--config", str(cfg), "run", "intake",
@@ -86,14 +96,28 @@ def test_bad_files_among_good_ones(pool: Pool, tmp_path: Path) -> None:
     assert inv.lost == inv.duplicates == 0
     done = {p.name for p in (tmp_path / "done" / "intake").rglob("*") if p.is_file()}
     failed = tmp_path / "failed" / "intake"
+    inbox = tmp_path / "inbox" / "intake"
     assert good <= done  # every good scan read, whatever its extension said
     for name, _, kind in bads:
-        (where,) = list(failed.rglob(name)) or [None]
+        shown = final_name(tmp_path, name)
+        if EXPECTED[kind] == "inbox":  # cut short a moment ago: waits for the rest
+            assert (inbox / name).exists(), f"{kind} file {name!r} not left in the inbox"
+            continue
+        if EXPECTED[kind] == "done":  # read, its formulas flagged and kept as text
+            assert shown in done, f"{kind} file {name!r} not read"
+            continue
+        (where,) = list(failed.rglob(shown)) or [None]
         assert where is not None, f"{kind} file {name!r} not quarantined"
         note = where.with_name(where.name + ".reason.txt").read_text(encoding="utf-8-sig")
         assert "理由: " in note and "読み取りできませんでした" in note, (kind, name, note)
-    assert inv.rows == len(good)  # one record per good one-page scan
+    assert (inbox / "a folder dropped by mistake" / "inside.png").exists()  # never entered
+    for book in (tmp_path / "out" / "intake").rglob("*.xlsx"):  # no formula ever runs
+        with zipfile.ZipFile(book) as z:
+            assert not any(b"<f>" in z.read(n) for n in z.namelist()
+                           if n.startswith("xl/worksheets/")), book
+    formulas = sum(k == "formula" for _, _, k in bads)
+    assert inv.rows == len(good) + formulas  # one record per good one-page scan
     peak_mb = result["peak_kib"] / 1024
     assert peak_mb < PEAK_RSS_LIMIT_MB, f"peak RSS {peak_mb:.0f} MB"
     kinds = {k for _, _, k in bads}
-    assert {"truncated", "random", "zero", "giant", "text"} <= kinds
+    assert set(EXPECTED) <= kinds  # every class of hostile entry was tried

@@ -15,16 +15,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fakes import write_config
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import mm as MM
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen import canvas
+from fakes import text_layer_form, write_config
 from test_corrections import D1, build_run, reviewed
 
-from ocr.render import find_font
-from ocr.templates import FormTemplate, TemplateLibrary
+from ocr.templates import TemplateLibrary
 from robots.config import forms_dirs, load_config
 from robots.run.runner import run_scenario
 from robots.sheets.common import REVIEW_SHEET, looks_like_formula
@@ -44,22 +38,6 @@ def _formulas(xlsx: Path) -> list[str]:
     with zipfile.ZipFile(xlsx) as z:
         return [f"{n}: {z.read(n)[:200]!r}" for n in z.namelist()
                 if n.startswith("xl/worksheets/") and b"<f>" in z.read(n)]
-
-
-def _text_layer_form(path: Path, template: FormTemplate, values: dict[str, str]) -> None:
-    """A born-digital PDF of ``template``: its title and each value inside its box."""
-    font = "IPAexGothic"
-    pdfmetrics.registerFont(TTFont(font, str(find_font())))
-    c = canvas.Canvas(str(path), pagesize=A4)
-    c.setFont(font, 16)
-    c.drawString(14 * MM, A4[1] - 15 * MM, template.title)
-    c.setFont(font, 10)
-    for f in template.fields:
-        if f.name in values:
-            x, y, _w, h = f.box
-            c.drawString((x + 1) * MM, A4[1] - (y + h * 0.7) * MM, values[f.name])
-    c.showPage()
-    c.save()
 
 
 @pytest.mark.parametrize(("value", "formula"), [
@@ -86,7 +64,7 @@ def test_intake_keeps_formulas_as_text_and_flags_them(tmp_path: Path) -> None:
     template = TemplateLibrary.from_dirs(forms_dirs(cfg)).get("juminhyo_request")
     inbox = tmp_path / "inbox" / "intake"
     inbox.mkdir(parents=True)
-    _text_layer_form(inbox / FILE_NAME, template, {
+    text_layer_form(inbox / FILE_NAME, template, {
         "request_date": "2026-11-20", "name": NAME, "name_kana": "ヤマダタロウ",
         "birth_date": "1985-04-12", "postal_code": "861-4401", "address": ADDRESS,
         "phone": "0964-47-1111", "purpose": PURPOSE})
