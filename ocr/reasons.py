@@ -40,6 +40,10 @@ REASON_MESSAGES: dict[str, str] = {
     "digit_corrected": "訂正・二重記入の可能性がある枠がある（原本で確認）",
     "digit_gap": "記入された数字の間に空欄の枠がある",
     "double_entry": "ベリファイ入力の対象（画像を見て値を入力してください）",
+    "unknown_address": "住所の都道府県・市区町村が日本郵便のデータにない",
+    "group_multiple": "1つだけ選ぶチェック欄に複数の印がある",
+    "group_empty": "いずれかに印が必要なチェック欄がすべて空欄",
+    "mark_obscured": "折り目・影・線がチェック欄にかかり印の有無を判定できない（原本で確認）",
 }
 
 

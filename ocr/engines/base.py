@@ -32,6 +32,10 @@ class ReadHints:
     charset: str | None = None  # characters the field can hold, when the type restricts them
     dpi: float = 300.0
     comb: int = 0  # boxes, one character each (the digit engine reads them one by one)
+    # Characters the value may be written with, for a recogniser that can restrict its own
+    # decoding to them (RapidOCR); unlike ``charset`` it is no whitelist given to Tesseract,
+    # whose standard model breaks under one (docs/engines.md). None: any character.
+    allowed: str | None = None
 
 
 @runtime_checkable
