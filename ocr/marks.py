@@ -120,24 +120,27 @@ def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndar
         d, free = (dark, ~printed) if axis == 0 else (dark.T, (~printed).T)
         if d.shape[1] < 2 * reach + 4:
             continue
-        ends = []
+        runs, unknown = [], []
         for sl in (np.s_[:, :reach], np.s_[:, -reach:]):
             n_free = free[sl].sum(axis=1)
-            frac = np.where(n_free >= reach // 3, d[sl].sum(axis=1) / np.maximum(n_free, 1),
-                            0.0)
-            ends.append(_runs(frac >= CROSS_FILL))
-        for a0, a1 in ends[0]:
-            for b0, b1 in ends[1]:
-                if abs((a0 + a1) - (b0 + b1)) / 2 > _px(CROSS_SLOPE_MM, dpi):
-                    continue
-                cols = np.arange(d.shape[1])
-                t = (cols - reach / 2) / max(1, d.shape[1] - reach)
-                lo = a0 + (b0 - a0) * t - 2
-                hi = a1 + (b1 - a1) * t + 2
-                rows = np.arange(d.shape[0])[:, None]
-                hit = (rows >= lo[None, :]) & (rows <= hi[None, :])
-                result |= hit if axis == 0 else hit.T
-                found = True
+            seen = n_free >= reach // 3  # a caption beside the box hides that side: unknown
+            frac = np.where(seen, d[sl].sum(axis=1) / np.maximum(n_free, 1), 0.0)
+            runs.append(_runs(frac >= CROSS_FILL))
+            unknown.append(~seen)
+        pairs = [(a, b) for a in runs[0] for b in runs[1]
+                 if abs((a[0] + a[1]) - (b[0] + b[1])) / 2 <= _px(CROSS_SLOPE_MM, dpi)]
+        # a band seen on one side runs straight on where the other side cannot be seen
+        pairs += [(a, a) for a in runs[0] if unknown[1][a[0]:a[1] + 1].mean() > 0.5]
+        pairs += [(b, b) for b in runs[1] if unknown[0][b[0]:b[1] + 1].mean() > 0.5]
+        for (a0, a1), (b0, b1) in pairs:
+            cols = np.arange(d.shape[1])
+            t = (cols - reach / 2) / max(1, d.shape[1] - reach)
+            lo = a0 + (b0 - a0) * t - 2
+            hi = a1 + (b1 - a1) * t + 2
+            rows = np.arange(d.shape[0])[:, None]
+            hit = (rows >= lo[None, :]) & (rows <= hi[None, :])
+            result |= hit if axis == 0 else hit.T
+            found = True
     if not found:
         return None
     ox, oy = _px(out, dpi) + shift[0], _px(out, dpi) + shift[1]
