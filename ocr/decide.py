@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ocr.arbitrate import preference, variant_suspected
+from ocr.arbitrate import mend_reading, preference, variant_reading
 from ocr.calibration import DigitRule, TextRule
 from ocr.digits import DigitReading
 from ocr.japanese import digits_only
@@ -53,7 +53,8 @@ class TextSignals:
 
     ``prefs``: per reading, how well what the field allows supports it
     (:func:`ocr.arbitrate.preference`, best highest); ``variant``: per reading, whether its
-    value may hide a variant kanji (fields of type ``name`` only, else all False).
+    value may hide a variant kanji (fields of type ``name`` only, else all False), and
+    ``variant_value`` the value with the variant the scores point to (else the value).
     """
 
     checked: tuple[tuple[EngineReading, Validated], ...]
@@ -61,18 +62,21 @@ class TextSignals:
     any_text: bool
     prefs: tuple[tuple[int, int, int, int, float], ...] = ()
     variant: tuple[bool, ...] = ()
+    variant_value: tuple[str, ...] = ()
 
 
 def text_signals(f: FieldSpec, readings: list[EngineReading],
                  today: dt.date | None) -> TextSignals:
     """Validate every engine's reading of ``f``; note whether they agree and what is likelier."""
+    readings = [mend_reading(f, r) for r in readings]
     checked = tuple((r, validate_value(f, r.text, today=today)) for r in readings)
     values = {v.value for _, v in checked}
     prefs = tuple(preference(f, checked, SOLO_ENGINE))
-    variant = tuple(f.type is FieldType.NAME and variant_suspected(v.value, readings)
-                    for _, v in checked)
+    found = [variant_reading(v.value, readings) if f.type is FieldType.NAME else (False, v.value)
+             for _, v in checked]
     return TextSignals(checked, len(checked) > 1 and len(values) == 1,
-                       any(r.text.strip() for r in readings), prefs, variant)
+                       any(r.text.strip() for r in readings), prefs,
+                       tuple(x[0] for x in found), tuple(x[1] for x in found))
 
 
 def _clip(c: float) -> float:
@@ -121,14 +125,16 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
         elif len(checked) > 1:
             reasons.append(reason("engines_disagree"))
     reasons.extend(v.reasons)
+    value = v.value
     if sig.variant and sig.variant[pick]:
         reasons.append(reason("variant_kanji"))  # no detail: the character is part of a name
+        value = sig.variant_value[pick] if sig.variant_value else value
     if not sig.any_text:
         reasons.append(reason("ink_not_read"))
     if conf < floor and not any(x.code in ("engines_disagree", "low_confidence")
                                 for x in reasons):
         reasons.append(reason("low_confidence", f"{conf:.2f}"))
-    return Decision(r.text, v.value, conf, unique(reasons))
+    return Decision(r.text, value, conf, unique(reasons))
 
 
 @dataclass(frozen=True, slots=True)

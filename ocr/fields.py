@@ -27,7 +27,7 @@ from ocr.marks import mark_confidence, mark_ratio
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import cross_check, validate_value
+from ocr.validators import VARIANT_GROUPS, cross_check, validate_value
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
@@ -210,7 +210,8 @@ class FieldReader:
     # -- text fields -------------------------------------------------------------------------
     def _hints(self, f: FieldSpec) -> ReadHints:
         return ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi,
-                         allowed=allowed_chars(f))
+                         allowed=allowed_chars(f),
+                         watch=VARIANT_GROUPS if f.type is FieldType.NAME else ())
 
     def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> tuple[Crop, Rect]:
         rect = _rect(f.box, self.dpi, 0.45, page.shape)

@@ -278,7 +278,7 @@ def validate_value(
     ``name_field=True`` flags any character with a common variant (髙/高 …) in a text or name
     value. By default nothing does: whether 高 was printed 髙 is a question about the scan,
     not the value, and the reader answers it from the recogniser's evidence
-    (:func:`ocr.decide.variant_suspected`) for fields of type ``name``.
+    (:func:`ocr.arbitrate.variant_suspected`) for fields of type ``name``.
     An empty value gives ``""`` and ``empty_required`` when the field is required.
     """
     raw = raw if isinstance(raw, str) else ("" if raw is None else str(raw))

@@ -72,7 +72,7 @@ class RapidOcrEngine:
             _, rec_h, rec_w = self._rec.rec_image_shape[:3]
             norm = self._rec.resize_norm_img(prepared, max(rec_w / rec_h, pw / max(ph, 1)))
             probs = self._rec.session(norm[np.newaxis].astype(np.float32))[0]
-            out.append(self._decode(probs, h.allowed))
+            out.append(self._decode(probs, h.allowed, h.watch))
         return out
 
     def _allowed_mask(self, allowed: str | None) -> np.ndarray | None:
@@ -89,7 +89,8 @@ class RapidOcrEngine:
             self._masks[allowed] = mask
         return mask
 
-    def _decode(self, probs: np.ndarray, allowed: str | None) -> EngineReading:
+    def _decode(self, probs: np.ndarray, allowed: str | None,
+                watch: tuple[str, ...] = ()) -> EngineReading:
         """Greedy CTC decoding, restricted to ``allowed`` characters when given.
 
         Unrestricted it is RapidOCR's own decoding (same text, same mean score). Restricted,
@@ -97,7 +98,8 @@ class RapidOcrEngine:
         a kanji that looks like a katakana (ロ/口, 二/ニ), nor a digit field with a letter,
         and the score kept is the model's own probability of the chosen character, low
         where the model wanted something else. Each character keeps its likeliest
-        alternatives at its place (:data:`ocr.results.CharScore`).
+        alternatives at its place (:data:`ocr.results.CharScore`), and the scores of the
+        other members of its ``watch`` group that the recogniser's alphabet holds.
         """
         mask = self._allowed_mask(allowed)
         scores = probs if mask is None else np.where(mask, probs, -1.0)
@@ -116,6 +118,11 @@ class RapidOcrEngine:
             top = np.argpartition(region, -_ALTERNATIVES)[-_ALTERNATIVES:]
             top = top[np.argsort(region[top])[::-1]]
             alts = tuple((self._chars[int(i)], round(float(region[i]), 5)) for i in top)
+            ch = self._chars[int(idx[t])]
+            group = next((g for g in watch if ch in g), "")
+            listed = {a for a, _ in alts}
+            alts += tuple((m, round(float(region[self._index[m]]), 6)) for m in group
+                          if m != ch and m not in listed and m in self._index)
             chars.append((self._chars[int(idx[t])], round(float(probs[t, idx[t]]), 5), alts))
         text = "".join(c for c, _, _ in chars)
         conf = float(np.mean([p for _, p, _ in chars])) if chars else 0.0
