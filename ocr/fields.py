@@ -23,7 +23,7 @@ from ocr.crops import Crop, cut_field
 from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
 from ocr.handwriting import HandReader, manual_result
-from ocr.marks import mark_confidence, mark_ratio
+from ocr.marks import box_rect, mark_confidence, mark_ratio
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -90,20 +90,6 @@ class ReadOptions:
 Rect = tuple[int, int, int, int]
 
 
-def _px(v: float, dpi: float) -> int:
-    return round(v * MM * dpi)
-
-
-def _rect(box: tuple[float, float, float, float], dpi: float, inset_mm: float,
-          shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    x, y, w, h = box
-    x0, y0 = _px(x + inset_mm, dpi), _px(y + inset_mm, dpi)
-    x1, y1 = _px(x + w - inset_mm, dpi), _px(y + h - inset_mm, dpi)
-    x0, y0 = max(0, x0), max(0, y0)
-    x1, y1 = min(shape[1], max(x1, x0 + 1)), min(shape[0], max(y1, y0 + 1))
-    return x0, y0, x1 - x0, y1 - y0
-
-
 def crop_png(image: np.ndarray, rect: tuple[int, int, int, int], *, pad: int = 12,
              max_width: int = 900) -> bytes:
     """PNG of a field as scanned, for the reviewer: the box, narrowed to where the writing is.
@@ -155,10 +141,10 @@ class FieldReader:
             if f.is_mark:
                 results.append(self._read_mark(f, page, blank))
             elif f.manual:
-                results.append(manual_result(f, _rect(f.box, self.dpi, 0.45, page.shape)))
+                results.append(manual_result(f, box_rect(f.box, self.dpi, 0.45, page.shape)))
             elif f.hand_digits:
                 results.append(self.hand.read_digits(
-                    f, page, blank, _rect(f.box, self.dpi, 0.45, page.shape),
+                    f, page, blank, box_rect(f.box, self.dpi, 0.45, page.shape),
                     cal.digit_rule(f.type.value), today))
             else:
                 results.append(self._read_text(f, page, blank))
@@ -214,7 +200,7 @@ class FieldReader:
                          watch=VARIANT_GROUPS if f.type is FieldType.NAME else ())
 
     def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> tuple[Crop, Rect]:
-        rect = _rect(f.box, self.dpi, 0.45, page.shape)
+        rect = box_rect(f.box, self.dpi, 0.45, page.shape)
         x, y, w, h = rect
         crop = cut_field(page[y:y + h, x:x + w].copy(), blank[y:y + h, x:x + w] < 200,
                          comb=f.comb, denoise=self.options.denoise,
@@ -252,7 +238,7 @@ class FieldReader:
     def _read_mark(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
         circled = f.options_style == "circle"
         th = self.options.calibration.circle_marks if circled else self.options.box_marks
-        rect = _rect(f.box, self.dpi, 0.0, page.shape)
+        rect = box_rect(f.box, self.dpi, 0.0, page.shape)
         reasons: list[Reason] = []
         if f.type is FieldType.CHECKBOX:
             ratio, hidden = mark_ratio(f.box, page, blank, self.dpi)

@@ -14,7 +14,7 @@ import numpy as np
 from ocr._stats import percentile_u8
 from ocr.calibration import MarkRule
 
-__all__ = ["MARK_BAND", "MARK_DARK", "mark_confidence", "mark_ratio"]
+__all__ = ["MARK_BAND", "MARK_DARK", "box_rect", "mark_confidence", "mark_ratio", "mm_px"]
 
 Box = tuple[float, float, float, float]
 
@@ -33,15 +33,17 @@ MARK_OBSCURED = 0.25
 
 
 
-def _px(v: float, dpi: float) -> int:
+def mm_px(v: float, dpi: float) -> int:
+    """Millimetres to pixels at ``dpi``."""
     return round(v / 25.4 * dpi)
 
 
-def _rect(box: Box, dpi: float, inset_mm: float,
-          shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+def box_rect(box: Box, dpi: float, inset_mm: float,
+             shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """A box in mm, shrunk by ``inset_mm``, as (x, y, w, h) pixels clipped to ``shape``."""
     x, y, w, h = box
-    x0, y0 = _px(x + inset_mm, dpi), _px(y + inset_mm, dpi)
-    x1, y1 = _px(x + w - inset_mm, dpi), _px(y + h - inset_mm, dpi)
+    x0, y0 = mm_px(x + inset_mm, dpi), mm_px(y + inset_mm, dpi)
+    x1, y1 = mm_px(x + w - inset_mm, dpi), mm_px(y + h - inset_mm, dpi)
     x0, y0 = max(0, x0), max(0, y0)
     x1, y1 = min(shape[1], max(x1, x0 + 1)), min(shape[0], max(y1, y0 + 1))
     return x0, y0, x1 - x0, y1 - y0
@@ -62,7 +64,7 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
     x, y, w, h = box
     r = ring_mm
     dy, dx = _local_offset(box, r, page, blank, dpi)
-    rect = _rect((x - r, y - r, w + 2 * r, h + 2 * r), dpi, 0.0, page.shape)
+    rect = box_rect((x - r, y - r, w + 2 * r, h + 2 * r), dpi, 0.0, page.shape)
     rx, ry, rw, rh = rect
     sx, sy = min(max(rx + dx, 0), page.shape[1] - rw), min(max(ry + dy, 0), page.shape[0] - rh)
     # Smoothed first: on a noisy scan a faint pen circle falls apart into specks that
@@ -78,7 +80,7 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
     # fragment of box edge spans the box like a stroke (11 px measured best, see docs).
     mask = cv2.dilate(printed.astype(np.uint8), np.ones((MARK_BAND,) * 2, np.uint8)) == 0
     band = _crossing_bands(box, r, (sx - rx, sy - ry), page, blank, paper, dpi)
-    inner = _rect((x, y, w, h), dpi, 0.0, page.shape)
+    inner = box_rect((x, y, w, h), dpi, 0.0, page.shape)
     obscured = False
     if band is not None:
         band = band[:rh, :rw]
@@ -88,7 +90,7 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
         mask &= ~band
     ink = (dark & mask).astype(np.uint8)
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    span = 0.3 * _px(min(w, h), dpi)
+    span = 0.3 * mm_px(min(w, h), dpi)
     strokes = [i for i in range(1, n)
                if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span]
     covered = int(stats[strokes, cv2.CC_STAT_AREA].sum()) if strokes else 0
@@ -106,14 +108,14 @@ def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndar
     """
     x, y, w, h = box
     out = CROSS_REACH_MM
-    big = _rect((x - ring - out, y - ring - out, w + 2 * (ring + out), h + 2 * (ring + out)),
+    big = box_rect((x - ring - out, y - ring - out, w + 2 * (ring + out), h + 2 * (ring + out)),
                 dpi, 0.0, page.shape)
     bx, by, bw, bh = big
     area = cv2.GaussianBlur(page[by:by + bh, bx:bx + bw], (0, 0), 1.0)
     printed = cv2.dilate((blank[by:by + bh, bx:bx + bw] < 200).astype(np.uint8),
                          np.ones((MARK_BAND,) * 2, np.uint8)) > 0
     dark = (area < paper - MARK_DARK) & ~printed
-    reach = _px(out - CROSS_GAP_MM, dpi)
+    reach = mm_px(out - CROSS_GAP_MM, dpi)
     result = np.zeros((bh, bw), dtype=bool)
     found = False
     for axis in (0, 1):  # 0: horizontal bands (rows), 1: vertical bands (columns)
@@ -128,7 +130,7 @@ def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndar
             runs.append(_runs(frac >= CROSS_FILL))
             unknown.append(~seen)
         pairs = [(a, b) for a in runs[0] for b in runs[1]
-                 if abs((a[0] + a[1]) - (b[0] + b[1])) / 2 <= _px(CROSS_SLOPE_MM, dpi)]
+                 if abs((a[0] + a[1]) - (b[0] + b[1])) / 2 <= mm_px(CROSS_SLOPE_MM, dpi)]
         # a band seen on one side runs straight on where the other side cannot be seen
         pairs += [(a, a) for a in runs[0] if unknown[1][a[0]:a[1] + 1].mean() > 0.5]
         pairs += [(b, b) for b in runs[1] if unknown[0][b[0]:b[1] + 1].mean() > 0.5]
@@ -143,8 +145,8 @@ def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndar
             found = True
     if not found:
         return None
-    ox, oy = _px(out, dpi) + shift[0], _px(out, dpi) + shift[1]
-    rh, rw = _px(h + 2 * ring, dpi) + 1, _px(w + 2 * ring, dpi) + 1
+    ox, oy = mm_px(out, dpi) + shift[0], mm_px(out, dpi) + shift[1]
+    rh, rw = mm_px(h + 2 * ring, dpi) + 1, mm_px(w + 2 * ring, dpi) + 1
     return result[max(oy, 0):max(oy, 0) + rh, max(ox, 0):max(ox, 0) + rw]
 
 def _local_offset(box: Box, ring: float, page: np.ndarray, blank: np.ndarray,
@@ -156,9 +158,9 @@ def _local_offset(box: Box, ring: float, page: np.ndarray, blank: np.ndarray,
     (measured: ink shares of 0.1-0.2 in empty boxes on such pages): the blank's printing
     is matched against the scan's dark pixels within ±1.5 mm.
     """
-    reach = _px(1.5, dpi)
+    reach = mm_px(1.5, dpi)
     x, y, w, h = box
-    rx, ry, rw, rh = _rect((x - ring, y - ring, w + 2 * ring, h + 2 * ring), dpi, 0.0,
+    rx, ry, rw, rh = box_rect((x - ring, y - ring, w + 2 * ring, h + 2 * ring), dpi, 0.0,
                            page.shape)
     if ry < reach or rx < reach or ry + rh + reach > page.shape[0] \
             or rx + rw + reach > page.shape[1]:
