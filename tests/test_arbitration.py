@@ -169,3 +169,18 @@ def test_an_empty_box_without_a_crease_stays_empty_and_unhidden() -> None:
     page = render_filled(t, {})
     ratio, hidden = mark_ratio(t.by_name["cert_kisai"].box, page, blank_image(t, 300), 300.0)
     assert (ratio, hidden) == (0.0, False)
+
+
+def test_a_fold_across_a_text_field_is_not_read_as_writing() -> None:
+    from ocr.crops import cut_field
+
+    line = _line("山田　太郎", "gothic", 50)
+    box = np.full((140, 1700), 255, np.uint8)
+    box[40:40 + line.shape[0], 20:20 + line.shape[1]] = line
+    clean = cut_field(box.copy(), np.zeros(box.shape, bool), denoise="never")
+    folded = _creased(box, 80 / (300 / 25.4), 60)  # across the characters, side to side
+    crop = cut_field(folded, np.zeros(box.shape, bool), denoise="never")
+    assert crop.has_ink
+    assert abs(crop.image.shape[1] - clean.image.shape[1]) < 20  # the writing, not the fold
+    read = get_engine("rapidocr").recognize(crop.image, ReadHints(field_type=FieldType.NAME))
+    assert read.text.replace(" ", "").replace("\u3000", "") == "山田太郎"
