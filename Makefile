@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert fonts-ipaexfont \
 	libtesseract-dev libleptonica-dev pkg-config g++ python3-venv python3-dev \
 	jbig2dec
+# World two's samples (robots/samples/world2) are printed in Noto Sans/Serif CJK JP, fonts
+# the reader is never tuned on.
+SYSTEM_PACKAGES += fonts-noto-cjk
 # Only the tests need a real spreadsheet program (LibreOffice opens the workbooks we write)
 # and a real browser (Chromium renders the evaluation report's HTML page).
 TEST_PACKAGES := libreoffice-calc-nogui chromium

@@ -27,7 +27,8 @@ from ocr.errors import RegistrationError
 from ocr.render import blank_image
 from ocr.templates import FieldType, FormTemplate, TemplateLibrary
 
-__all__ = ["FRAME_DPI", "MIN_SCORE", "AlignedPage", "Aligner", "read_qr"]
+__all__ = ["FRAME_DPI", "MIN_SCORE", "AlignedPage", "Aligner", "read_qr",
+           "registration_anchors"]
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,15 @@ def _anchor_points(template: FormTemplate, fine: np.ndarray) -> np.ndarray:
     chosen = _spread(np.array(good, dtype=np.float32).reshape(-1, 2), 48)
     log.debug("template %s: %d anchors", template.id, len(chosen))
     return chosen
+
+
+def registration_anchors(template: FormTemplate) -> np.ndarray:
+    """The box corners registration refines on, in mm from the page's top-left (Kx2).
+
+    ``rpa forms check --overlay`` draws them: a template whose boxes sit off the printed
+    lines of its blank gets few anchors, and its pages register badly.
+    """
+    return _model(template).anchors * (25.4 / FINE_DPI)
 
 
 def _spread(points: np.ndarray, n: int) -> np.ndarray:

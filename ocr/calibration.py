@@ -100,7 +100,11 @@ class Calibration:
     target: float = 0.005
 
     def text_rule(self, field_type: str) -> TextRule:
-        return self.printed.get(field_type) or self.printed.get("default") or TextRule()
+        # names and addresses are text with more checks: a calibration made before they
+        # were types of their own holds them under "text"
+        fallback = self.printed.get("text") if field_type in ("name", "address") else None
+        return (self.printed.get(field_type) or fallback or self.printed.get("default")
+                or TextRule())
 
     def digit_rule(self, field_type: str) -> DigitRule:
         return self.handwritten.get(field_type) or self.handwritten.get("default") or DigitRule()

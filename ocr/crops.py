@@ -15,10 +15,11 @@ import numpy as np
 from ocr._stats import percentile_u8
 from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
 
-__all__ = ["Crop", "compact_comb", "cut_field", "inked_cells"]
+__all__ = ["Crop", "compact_comb", "crossing_lines", "cut_field", "inked_cells"]
 
 _MIN_AREA = 10  # px at 300 dpi: smaller blobs are never writing
 _BIG_AREA = 50  # px at 300 dpi: a blob at least this big is writing, not dust
+_LINE_MAX = 10  # px at 300 dpi (0.85 mm): a crossing line thicker than this is left alone
 
 
 @dataclass(slots=True)
@@ -80,6 +81,10 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     # Relative to the paper, never a fixed grey: faded print on a bright scan can be lighter
     # than 190, and a fixed cap once cut the last, faintest character off a name.
     ink = (sub < bg - max(40.0, 3.5 * noise)).astype(np.uint8)
+    across = crossing_lines(ink)
+    if across is not None:  # a fold or a stray rule across the box is not writing
+        ink[across] = 0
+        sub[across] = 255
     labels, stats, keep = _writing(ink)
     if not keep:
         return Crop(sub, False, noise)
@@ -98,6 +103,30 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
         text_em = _extent_em(stats, keep, y1 - y0)
     tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     return Crop(tight, True, noise, text_em, cells)
+
+
+def crossing_lines(ink: np.ndarray) -> np.ndarray | None:
+    """Pixels of thin straight lines that run across most of a crop: not writing.
+
+    The crease of a letter folded in three, or a box edge left by registration a few
+    pixels off, crosses a field from side to side; read as writing it makes Tesseract read
+    a row of dashes after the value and the crop's length check fail. A horizontal run of
+    ink longer than a third of the box (and than any character's stroke) at most
+    ``_LINE_MAX`` pixels thick is such a line; it is taken out, leaving a thin white slice
+    in the characters it crossed, which both recognisers read through. None when there is none.
+    """
+    w = ink.shape[1]
+    length = max(120, w // 3)
+    if w < length + 1:
+        return None
+    long_runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    if not long_runs.any():
+        return None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(long_runs, connectivity=8)
+    thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= _LINE_MAX]
+    if not thin:
+        return None
+    return cv2.dilate(np.isin(labels, thin).astype(np.uint8), np.ones((3, 1), np.uint8)) > 0
 
 
 def _extent_em(stats: np.ndarray, keep: list[int], line_h: int) -> float:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ocr.arbitrate import mend_reading, preference, variant_reading
 from ocr.calibration import DigitRule, TextRule
 from ocr.digits import DigitReading
 from ocr.japanese import digits_only
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading
-from ocr.templates import FieldSpec
+from ocr.templates import FieldSpec, FieldType
 from ocr.validators import Validated, validate_value
 
 __all__ = [
@@ -48,20 +49,34 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class TextSignals:
-    """Each engine's reading with what it validates to, and whether they agree."""
+    """Each engine's reading with what it validates to, and whether they agree.
+
+    ``prefs``: per reading, how well what the field allows supports it
+    (:func:`ocr.arbitrate.preference`, best highest); ``variant``: per reading, whether its
+    value may hide a variant kanji (fields of type ``name`` only, else all False), and
+    ``variant_value`` the value with the variant the scores point to (else the value).
+    """
 
     checked: tuple[tuple[EngineReading, Validated], ...]
     agree: bool
     any_text: bool
+    prefs: tuple[tuple[int, int, int, int, float], ...] = ()
+    variant: tuple[bool, ...] = ()
+    variant_value: tuple[str, ...] = ()
 
 
 def text_signals(f: FieldSpec, readings: list[EngineReading],
                  today: dt.date | None) -> TextSignals:
-    """Validate every engine's reading of ``f``; note whether they agree."""
+    """Validate every engine's reading of ``f``; note whether they agree and what is likelier."""
+    readings = [mend_reading(f, r) for r in readings]
     checked = tuple((r, validate_value(f, r.text, today=today)) for r in readings)
     values = {v.value for _, v in checked}
+    prefs = tuple(preference(f, checked, SOLO_ENGINE))
+    found = [variant_reading(v.value, readings) if f.type is FieldType.NAME else (False, v.value)
+             for _, v in checked]
     return TextSignals(checked, len(checked) > 1 and len(values) == 1,
-                       any(r.text.strip() for r in readings))
+                       any(r.text.strip() for r in readings), prefs,
+                       tuple(x[0] for x in found), tuple(x[1] for x in found))
 
 
 def _clip(c: float) -> float:
@@ -78,8 +93,11 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
     """
     checked = sig.checked
     reasons: list[Reason] = []
+    prefs = sig.prefs or tuple((0 if v.reasons else 1, 1, 0, 0, r.confidence)
+                               for r, v in checked)
     if sig.agree:
-        r, v = checked[-1]
+        pick = len(checked) - 1
+        r, v = checked[pick]
         miss = 1.0
         for rr, _ in checked:
             miss *= 1.0 - _clip(rr.confidence)
@@ -91,24 +109,32 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
             conf = low
             reasons.append(reason("low_confidence", f"{low:.2f}"))
     else:
-        # Prefer a reading that validates; among those, the more confident one. The later
-        # engine in the list wins ties (RapidOCR is listed last: fewer errors).
-        r, v = max(reversed(checked), key=lambda it: (0 if it[1].reasons else 1,
-                                                        it[0].confidence))
+        # What the field allows decides (valid, no space read as ー, known to real lists),
+        # then the engine with fewer errors, then confidence; the later engine in the list
+        # wins ties (RapidOCR is listed last).
+        pick = max(reversed(range(len(checked))), key=lambda i: prefs[i])
+        r, v = checked[pick]
         conf = r.confidence if len(checked) == 1 else r.confidence * 0.5
-        solo = next((it for it in checked if it[0].engine == SOLO_ENGINE), None)
-        if len(checked) > 1 and solo is not None and not solo[1].reasons and solo[0].text.strip() \
-                and solo[0].confidence >= rule.solo_min:
-            (r, v), conf = solo, _clip(solo[0].confidence)
+        solo = next((i for i, it in enumerate(checked) if it[0].engine == SOLO_ENGINE), None)
+        if len(checked) > 1 and solo is not None and not checked[solo][1].reasons \
+                and checked[solo][0].text.strip() \
+                and checked[solo][0].confidence >= rule.solo_min \
+                and prefs[solo][:3] >= prefs[pick][:3]:
+            pick = solo
+            (r, v), conf = checked[solo], _clip(checked[solo][0].confidence)
         elif len(checked) > 1:
             reasons.append(reason("engines_disagree"))
     reasons.extend(v.reasons)
+    value = v.value
+    if sig.variant and sig.variant[pick]:
+        reasons.append(reason("variant_kanji"))  # no detail: the character is part of a name
+        value = sig.variant_value[pick] if sig.variant_value else value
     if not sig.any_text:
         reasons.append(reason("ink_not_read"))
     if conf < floor and not any(x.code in ("engines_disagree", "low_confidence")
                                 for x in reasons):
         reasons.append(reason("low_confidence", f"{conf:.2f}"))
-    return Decision(r.text, v.value, conf, unique(reasons))
+    return Decision(r.text, value, conf, unique(reasons))
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,16 +17,17 @@ from datetime import date
 import cv2
 import numpy as np
 
-from ocr._stats import percentile_u8
+from ocr.arbitrate import allowed_chars
 from ocr.calibration import Calibration, MarkRule, load_calibration
 from ocr.crops import Crop, cut_field
 from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
 from ocr.handwriting import HandReader, manual_result
+from ocr.marks import box_rect, mark_confidence, mark_ratio
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import cross_check, validate_value
+from ocr.validators import VARIANT_GROUPS, cross_check, validate_value
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
@@ -39,10 +40,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MM = 1 / 25.4
-# Grey levels below the paper from which a pixel counts as a mark's ink (after smoothing).
-MARK_DARK = 40.0
-MARK_BAND = 11  # px masked around the blank's printing (its edges spread on blurred scans)
-
 # Below these combined confidences a field is flagged even when the engines agree.
 DEFAULT_MIN_CONFIDENCE: dict[str, float] = {
     "text": 0.80,
@@ -91,20 +88,6 @@ class ReadOptions:
 
 
 Rect = tuple[int, int, int, int]
-
-
-def _px(v: float, dpi: float) -> int:
-    return round(v * MM * dpi)
-
-
-def _rect(box: tuple[float, float, float, float], dpi: float, inset_mm: float,
-          shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    x, y, w, h = box
-    x0, y0 = _px(x + inset_mm, dpi), _px(y + inset_mm, dpi)
-    x1, y1 = _px(x + w - inset_mm, dpi), _px(y + h - inset_mm, dpi)
-    x0, y0 = max(0, x0), max(0, y0)
-    x1, y1 = min(shape[1], max(x1, x0 + 1)), min(shape[0], max(y1, y0 + 1))
-    return x0, y0, x1 - x0, y1 - y0
 
 
 def crop_png(image: np.ndarray, rect: tuple[int, int, int, int], *, pad: int = 12,
@@ -158,10 +141,10 @@ class FieldReader:
             if f.is_mark:
                 results.append(self._read_mark(f, page, blank))
             elif f.manual:
-                results.append(manual_result(f, _rect(f.box, self.dpi, 0.45, page.shape)))
+                results.append(manual_result(f, box_rect(f.box, self.dpi, 0.45, page.shape)))
             elif f.hand_digits:
                 results.append(self.hand.read_digits(
-                    f, page, blank, _rect(f.box, self.dpi, 0.45, page.shape),
+                    f, page, blank, box_rect(f.box, self.dpi, 0.45, page.shape),
                     cal.digit_rule(f.type.value), today))
             else:
                 results.append(self._read_text(f, page, blank))
@@ -212,10 +195,12 @@ class FieldReader:
 
     # -- text fields -------------------------------------------------------------------------
     def _hints(self, f: FieldSpec) -> ReadHints:
-        return ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi)
+        return ReadHints(field_type=f.type, vertical=f.vertical, dpi=self.dpi,
+                         allowed=allowed_chars(f),
+                         watch=VARIANT_GROUPS if f.type is FieldType.NAME else ())
 
     def _crop(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> tuple[Crop, Rect]:
-        rect = _rect(f.box, self.dpi, 0.45, page.shape)
+        rect = box_rect(f.box, self.dpi, 0.45, page.shape)
         x, y, w, h = rect
         crop = cut_field(page[y:y + h, x:x + w].copy(), blank[y:y + h, x:x + w] < 200,
                          comb=f.comb, denoise=self.options.denoise,
@@ -250,90 +235,36 @@ class FieldReader:
         return result
 
     # -- marks -------------------------------------------------------------------------------
-    def _mark_ratio(self, box: tuple[float, float, float, float], page: np.ndarray,
-                    blank: np.ndarray, ring_mm: float = 1.4) -> float:
-        """Share of the box (and a ring just around it) covered by strokes the blank lacks.
-
-        Only blobs that span a good part of the box count: a tick, a cross, a fill or a circle
-        does; a speck of dust or toner does not, however dark it is. A circled printed word
-        is measured with a wider ring (``ring_mm``): the ○ runs around the word, not in it.
-        """
-        x, y, w, h = box
-        r = ring_mm
-        dy, dx = self._local_offset(box, r, page, blank)
-        rect = _rect((x - r, y - r, w + 2 * r, h + 2 * r), self.dpi, 0.0, page.shape)
-        rx, ry, rw, rh = rect
-        sx, sy = min(max(rx + dx, 0), page.shape[1] - rw), min(max(ry + dy, 0), page.shape[0] - rh)
-        # Smoothed first: on a noisy scan a faint pen circle falls apart into specks that
-        # each span too little to count (measured on handwritten marks, bench/calibrate.py).
-        sub = cv2.GaussianBlur(page[sy:sy + rh, sx:sx + rw], (0, 0), 1.0)
-        # Ink is what is darker than this scan's paper, without a fixed grey cap: on a faded
-        # scan a light pen circle stays above any cap (measured: 0.014 ink share with a cap
-        # at grey 200, 0.048 without, against ≤ 0.011 for empty boxes).
-        dark = sub < percentile_u8(sub, 90) - MARK_DARK
-        printed = blank[ry:ry + rh, rx:rx + rw] < 200
-        # A wide band around the printed box: on blurred, noisy scans its edges spread, and a
-        # fragment of box edge spans the box like a stroke (11 px measured best, see docs).
-        mask = cv2.dilate(printed.astype(np.uint8), np.ones((MARK_BAND,) * 2, np.uint8)) == 0
-        ink = (dark & mask).astype(np.uint8)
-        n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        span = 0.3 * _px(min(w, h), self.dpi)
-        strokes = [i for i in range(1, n)
-                   if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span]
-        covered = int(stats[strokes, cv2.CC_STAT_AREA].sum()) if strokes else 0
-        return covered / max(1, int(mask.sum()))
-
-    def _local_offset(self, box: tuple[float, float, float, float], ring: float,
-                      page: np.ndarray, blank: np.ndarray) -> tuple[int, int]:
-        """Where the printed box really is on the scan, relative to the template (dy, dx px).
-
-        A page registered a millimetre off at one spot (heavy skew, a 180° turn) would show
-        its own box edges as strokes in an empty box and hide the mark beside them
-        (measured: ink shares of 0.1-0.2 in empty boxes on such pages): the blank's printing
-        is matched against the scan's dark pixels within ±1.5 mm.
-        """
-        reach = _px(1.5, self.dpi)
-        x, y, w, h = box
-        rx, ry, rw, rh = _rect((x - ring, y - ring, w + 2 * ring, h + 2 * ring), self.dpi, 0.0,
-                               page.shape)
-        if ry < reach or rx < reach or ry + rh + reach > page.shape[0] \
-                or rx + rw + reach > page.shape[1]:
-            return 0, 0
-        printed = (blank[ry:ry + rh, rx:rx + rw] < 200).astype(np.float32)
-        if printed.sum() < 10:
-            return 0, 0
-        area = cv2.GaussianBlur(page[ry - reach:ry + rh + reach, rx - reach:rx + rw + reach],
-                                (0, 0), 1.0)
-        dark = (area < min(percentile_u8(area, 90) - 50.0, 180.0)).astype(np.float32)
-        score = cv2.matchTemplate(dark, printed, cv2.TM_CCORR)
-        iy, ix = np.unravel_index(int(np.argmax(score)), score.shape)
-        if score[iy, ix] <= score[reach, reach] * 1.05:  # not clearly better: trust registration
-            return 0, 0
-        return int(iy) - reach, int(ix) - reach
-
     def _read_mark(self, f: FieldSpec, page: np.ndarray, blank: np.ndarray) -> FieldResult:
         circled = f.options_style == "circle"
         th = self.options.calibration.circle_marks if circled else self.options.box_marks
-        rect = _rect(f.box, self.dpi, 0.0, page.shape)
+        rect = box_rect(f.box, self.dpi, 0.0, page.shape)
         reasons: list[Reason] = []
         if f.type is FieldType.CHECKBOX:
-            ratio = self._mark_ratio(f.box, page, blank)
+            ratio, hidden = mark_ratio(f.box, page, blank, self.dpi)
             raw = "1" if ratio >= th.on else "0"
-            if th.off < ratio < th.on:
+            if hidden and ratio < th.on:
+                reasons.append(reason("mark_obscured"))
+            elif th.off < ratio < th.on:
                 reasons.append(reason("ambiguous_mark", f"{ratio:.3f}"))
-            conf = _mark_confidence(ratio, th)
+            conf = mark_confidence(ratio, th) if not reasons else 0.5
         else:
             ring = 2.6 if circled else 1.4
-            ratios = [self._mark_ratio(o.box, page, blank, ring) for o in f.options]
+            measured = [mark_ratio(o.box, page, blank, self.dpi, ring) for o in f.options]
+            ratios = [m[0] for m in measured]
             marked = [o.label for o, r in zip(f.options, ratios, strict=True) if r >= th.on]
             unsure = [o.label for o, r in zip(f.options, ratios, strict=True) if th.off < r < th.on]
+            hidden = [o.label for o, (r, hid) in zip(f.options, measured, strict=True)
+                      if hid and r < th.on]
             raw = marked[0] if len(marked) == 1 else ""
             if len(marked) > 1:
                 raw = f.options[int(np.argmax(ratios))].label
                 reasons.append(reason("multiple_choices", "・".join(marked)))
+            if hidden:
+                reasons.append(reason("mark_obscured", "・".join(hidden)))
             if unsure:
                 reasons.append(reason("ambiguous_mark", "・".join(unsure)))
-            conf = min(_mark_confidence(r, th) for r in ratios)
+            conf = min(mark_confidence(r, th) for r in ratios)
         v = validate_value(f, raw, today=self.options.today)
         reasons.extend(v.reasons)
         result = FieldResult(f.name, f.label, f.type.value, raw, v.value, conf,
@@ -403,14 +334,6 @@ def length_mismatch(f: FieldSpec, raw: str, crop: Crop) -> str:
     if read > 1.35 * crop.text_em + 1.0:
         return "読取結果が記入より長い"
     return ""
-
-
-def _mark_confidence(ratio: float, th: MarkThresholds) -> float:
-    if ratio >= th.on:
-        return min(1.0, 0.9 + (ratio - th.on))
-    if ratio <= th.off:
-        return 1.0 - ratio / max(th.off, 1e-6) * 0.1
-    return 0.5
 
 
 def _unique(reasons: list[Reason]) -> list[Reason]:

@@ -410,6 +410,7 @@ def normalize_phone(s: str) -> str | None:
 
 
 _POSTAL = re.compile(r"(\d{3})-?(\d{4})")
+_POSTAL_MARK = re.compile(r"^[^\d]{1,2}(?=\d{3}-?\d{4}$)")
 
 
 def normalize_postal(s: str) -> str | None:
@@ -421,5 +422,7 @@ def normalize_postal(s: str) -> str | None:
     t = t.removeprefix("〒")
     t = _PHONE_DASHES.sub("-", t)
     t = digits_only(t)
+    # 〒 printed before the code and read as a letter or kanji (T, 干, 〶): not data
+    t = _POSTAL_MARK.sub("", t)
     m = _POSTAL.fullmatch(t)
     return f"{m[1]}-{m[2]}" if m else None

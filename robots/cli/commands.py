@@ -149,8 +149,30 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     except TemplateError as exc:
         print(str(exc), file=sys.stderr)
         return int(ExitCode.CONFIG)
-    print(f"{args.template}: ok — form {t.id} ({t.title}), {len(t.fields)} fields")
-    return 0
+    from ocr.authoring import draw_overlay, library_warnings, template_warnings
+
+    others = []  # every other template the configuration reaches, to compare ids and titles
+    for d in forms_dirs(args.cfg):
+        for p in sorted(Path(d).glob("*.toml")) if Path(d).is_dir() else ():
+            if p.resolve() == Path(args.template).resolve():
+                continue
+            try:
+                others.append(load_template(p))
+            except TemplateError:
+                continue  # that file's own check names its problems
+    warnings = template_warnings(t)
+    warnings += [w for w in library_warnings([*others, t]) if str(t.source) in w]
+    for w in warnings:
+        print(f"warning: {w}")
+    if args.overlay is not None:
+        if not cv2.imwrite(str(args.overlay), draw_overlay(t, args.dpi)):
+            raise OSError(f"cannot write {args.overlay}")
+        print(f"wrote {args.overlay}: value boxes blue, comb cells light blue, options green, "
+              "label cells orange, checkbox groups purple, registration anchors red")
+    groups = f", {len(t.groups)} checkbox group(s)" if t.groups else ""
+    print(f"{args.template}: {'ok' if not warnings else f'{len(warnings)} warning(s)'} — form "
+          f"{t.id} ({t.title}), {len(t.fields)} fields{groups}")
+    return int(ExitCode.NEEDS_ATTENTION) if warnings else 0
 
 
 def cmd_exports_check(args: argparse.Namespace) -> int:

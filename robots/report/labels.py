@@ -44,7 +44,7 @@ TYPE_JA = {
     "text": "文字", "kana": "カナ", "digits": "数字", "date": "日付", "postal_code": "郵便番号",
     "phone": "電話番号", "amount": "金額", "mynumber": "個人番号", "corporate_number": "法人番号",
     "bank_code": "金融機関コード", "branch_code": "支店コード", "account_number": "口座番号",
-    "checkbox": "チェック欄", "choice": "選択",
+    "checkbox": "チェック欄", "choice": "選択", "name": "氏名・名称", "address": "住所",
 }
 
 #: The three kinds of field, as the report names them.

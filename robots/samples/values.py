@@ -85,6 +85,8 @@ DEFAULT_HINTS: dict[FieldType, str] = {
     FieldType.ACCOUNT_NUMBER: "account.number",
     FieldType.CHECKBOX: "checkbox",
     FieldType.CHOICE: "choice",
+    FieldType.NAME: "person.name",
+    FieldType.ADDRESS: "address.full",
 }
 _WRAPPERS = {"when": 1, "unless": 1, "row": 2}  # head → number of arguments before the inner hint
 _ROW_RE = re.compile(r"(?:^|:)row:([a-z0-9_]+):(\d+):")
@@ -179,7 +181,7 @@ class _Filler:
             n = int(v)
             return (str(n) if f.comb else self.ctx.format_amount(n)), str(n)
         s = str(v)
-        if f.type is FieldType.TEXT:
+        if f.type in (FieldType.TEXT, FieldType.NAME, FieldType.ADDRESS):
             return s, normalize_text(s)
         if f.type is FieldType.KANA:
             return s, normalize_kana(s)

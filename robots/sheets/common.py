@@ -115,6 +115,8 @@ TEXT_TYPES = frozenset(
         FieldType.TEXT,
         FieldType.KANA,
         FieldType.CHOICE,
+        FieldType.NAME,
+        FieldType.ADDRESS,
     }
 )
 
