@@ -10,12 +10,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ocr.checkdigits import corporate_number_check_digit
-from robots.kit.reconcile import company_key, company_parts, same_company
 from scenarios.contracts.applications import check_application, fiscal_years
 from scenarios.contracts.checks import check_register
 from scenarios.contracts.limits import LimitBook
@@ -51,39 +48,6 @@ def _rules(contracts: list[Contract], susp: list[Suspension] | None = None,
            settings: ContractsSettings = SETTINGS) -> list[tuple[str, str]]:
     return sorted((f.rule, f.contract.number)
                   for f in check_register(contracts, _qlist(), susp or [], settings))
-
-
-# -- names ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("written", [
-    "株式会社髙橋建設", "(株)高橋建設", "㈱高橋建設", "（株）髙橋建設", "髙橋建設株式会社",
-    "高橋建設㈱", "株式会社　高橋建設", "ｶﾌﾞｼｷｶﾞｲｼｬ髙橋建設", " 株式会社 高橋 建設 ",
-])
-def test_company_name_spellings_are_one_name(written: str) -> None:
-    assert same_company(written, "株式会社高橋建設")
-
-
-@pytest.mark.parametrize(("a", "b"), [
-    ("有限会社高橋建設", "株式会社高橋建設"),  # another company type
-    ("株式会社高橋建設", "株式会社高橋建築"),
-    ("株式会社高橋", "株式会社高橋建設"),
-])
-def test_different_companies_stay_different(a: str, b: str) -> None:
-    assert not same_company(a, b)
-
-
-def test_widths_and_zengin_kana_fold() -> None:
-    assert company_parts("株式会社ＡＢＣ　ｼｽﾃﾑ") == ("ABCシステム", ("株",))
-    assert company_parts("ｶ)ﾀｶﾊｼｹﾝｾﾂ") == company_parts("タカハシケンセツ(カ") == (
-        "タカハシケンセツ", ("株",))
-    assert company_key("(有)美里物産") == company_key("美里物産有限会社") == "美里物産|有"
-
-
-@given(st.text(alphabet="高橋建設山田ABCａｂｃ 　株式会社(有)㈱", max_size=12))
-def test_company_key_is_idempotent_under_nfkc(name: str) -> None:
-    core, types = company_parts(name)
-    assert company_parts(core) == (core, ()) or not core
-    assert isinstance(types, tuple)
 
 
 # -- applications: check digit and the rest ---------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ocr.checkdigits import corporate_number_check_digit, is_valid_corporate_number
-from robots.kit.reconcile import company_key, same_company
+from robots.kit.companies import company_key, same_company
 from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.register import Contract, Suspension
 from scenarios.contracts.registry import QualifiedList

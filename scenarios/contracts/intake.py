@@ -18,7 +18,7 @@ from datetime import date
 
 from ocr.japanese import digits_only, normalize_kana, parse_date
 from robots.config import Config
-from robots.kit.reconcile import company_key
+from robots.kit.companies import company_key
 from robots.kit.state import StoredDoc, paper_doc, signature
 from robots.kit.tables import Layout, LayoutNotRecognised, read_table
 from robots.kit.tabular import newest_export

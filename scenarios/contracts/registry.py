@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from robots.kit.reconcile import company_key, company_parts, same_company
+from robots.kit.companies import company_key, same_company
 from scenarios.contracts.applications import Application
 
 __all__ = ["ATTRS", "Change", "Entry", "QualifiedList", "Source", "applications_into",
@@ -92,7 +92,6 @@ class QualifiedList:
     def __init__(self) -> None:
         self._vendors: dict[str, _Vendor] = {}
         self._by_key: dict[str, set[str]] = {}
-        self._by_core_len: dict[int, list[tuple[str, str]]] = {}
 
     def _vendor(self, number: str, source: Source) -> _Vendor:
         v = self._vendors.setdefault(number, _Vendor())
@@ -100,7 +99,6 @@ class QualifiedList:
         name = source.attrs.get("name", "")
         if name:
             self._by_key.setdefault(company_key(name), set()).add(number)
-            self._by_core_len.setdefault(len(company_parts(name)[0]), []).append((number, name))
         return v
 
     def add_line(self, source: Source, category: str, grade: str, start: date, end: date
@@ -142,13 +140,8 @@ class QualifiedList:
         return names[-1] if names else ""
 
     def by_name(self, name: str) -> list[str]:
-        """Corporate numbers whose names are ``name`` (see :func:`same_company`)."""
-        exact = self._by_key.get(company_key(name))
-        if exact:
-            return sorted(exact)
-        core = company_parts(name)[0]
-        return sorted({n for n, other in self._by_core_len.get(len(core), ())
-                       if same_company(name, other)})
+        """Vendors whose names are ``name`` (:func:`same_company`: never a similar name)."""
+        return sorted(self._by_key.get(company_key(name), ()))
 
     def listed(self, today: date) -> dict[tuple[str, str], Entry]:
         """(number, category) → the qualification valid today, else the next one to start."""

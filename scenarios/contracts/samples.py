@@ -1,7 +1,8 @@
 """Sample vendors, applications and suspensions with known truth (tests, demo, benchmark).
 
-A *world* is drawn from one seed. Vendors are real corporations (the NTA data of Sabae, valid
-check digits); each gets a qualification history the town's previous list records —
+A *world* is drawn from one seed. Vendors are fictitious (:mod:`.samples_names`: invented names,
+valid check digits, no real firm's number or name — a sample set names vendors as suspended
+and in findings); each gets a qualification history the town's previous list records —
 令和5・6年度 (2023-04-01〜2025-03-31, marked 失効 there), 令和7・8年度 (2025-04-01〜2027-03-31),
 some categories for 令和7年度 only — and a fate:
 
@@ -19,10 +20,11 @@ paper       applies on the paper form                                         �
 outsider    never qualified (a contract with it is 資格なし)                    —
 ==========  ================================================================  ============
 
-Names are written as companies write them: 株式会社 / (株) / ㈱, spaces, widths, old kanji
-forms; a change application in another spelling of the same name is not a change. Vendor
-names are unique up to that folding, so a name identifies a vendor. The register with its
-seeded violations is drawn by :mod:`scenarios.contracts.samples_register`.
+Names are written as companies write them: 株式会社 / (株) / ㈱ in its place, spaces, widths,
+old kanji forms; a change application in another spelling of the same name is not a change.
+Vendor names are unique up to that folding, so a name identifies a vendor; a few vendors
+have a twin with the legal form on the other side (株式会社X and X株式会社), another company.
+The register with its seeded violations is drawn by :mod:`scenarios.contracts.samples_register`.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ocr.japanese import nfkc
-from robots.kit.reconcile import company_parts, same_company
+from robots.kit.companies import same_company
 from robots.samples.context import DocumentContext
-from robots.samples.sources import Corporation, corporations
+from robots.samples.sources import Corporation
+from scenarios.contracts.samples_names import fictitious_vendors
 
 __all__ = ["CATEGORY_WEIGHTS", "INVALID_KINDS", "P1", "P2", "P2A", "SAMPLE_TODAY", "SApp",
            "SVendor", "VendorWorld", "build_vendors", "name_variant"]
@@ -51,8 +54,9 @@ FATES = {"both": 0.46, "old": 0.08, "short": 0.08, "new": 0.12, "change": 0.12,
          "invalid": 0.05, "corrected": 0.02, "outsider": 0.07}
 INVALID_KINDS = ("check_digit", "no_representative", "no_grade", "unknown_category",
                  "period_order", "no_contact", "rows_disagree")
+#: Old forms of the vetted table (robots.kit.kanji) that companies still write.
 _VARIANT_KANJI = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
-                  "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
+                  "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
 _TYPE_FORMS = {"株式会社": ("株式会社", "(株)", "㈱", "（株）", "株式会社 "),
                "有限会社": ("有限会社", "(有)", "㈲", "（有）")}
 
@@ -78,7 +82,7 @@ class SApp:
 
 @dataclass
 class SVendor:
-    """One vendor of the world: a real corporation, its profile and qualification history."""
+    """One vendor of the world: a fictitious corporation, its profile and qualification history."""
 
     corp: Corporation
     fate: str
@@ -153,26 +157,6 @@ def _categories(rng: np.random.Generator, k: int) -> list[tuple[str, str]]:
     return [(names[int(i)], _grade(rng, names[int(i)])) for i in sorted(picked)]
 
 
-def _usable(corps: list[Corporation]) -> list[Corporation]:
-    """Companies whose names CP932 holds and that no other company's name folds into."""
-    out: list[Corporation] = []
-    cores: dict[int, list[str]] = {}
-    for c in corps:
-        if c.kind == "399":
-            continue
-        try:
-            c.name.encode("cp932")
-            c.location.encode("cp932")
-        except UnicodeEncodeError:
-            continue
-        core = company_parts(c.name)[0]
-        if any(same_company(c.name, o) for o in cores.get(len(core), ())):
-            continue
-        cores.setdefault(len(core), []).append(c.name)
-        out.append(c)
-    return out
-
-
 def _vendor(corp: Corporation, fate: str, rng: np.random.Generator, today: dt.date) -> SVendor:
     ctx = DocumentContext(rng, today, corporate=True)
     ctx.__dict__["corp"] = corp
@@ -205,13 +189,11 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
         raise ValueError("sample sets are drawn for a day between 2025-08-01 and 2027-03-31 "
                          "(令和7・8年度, after the 2025 revision of the limits)")
     rng = np.random.default_rng([seed, 701])
-    corps = _usable(list(corporations()))
-    order = rng.permutation(len(corps))
+    corps = fictitious_vendors(count + paper, np.random.default_rng([seed, 704]))
     vendors: list[SVendor] = []
     outsiders: list[Corporation] = []
     keys, p = list(FATES), np.array(list(FATES.values()))
-    for n, i in enumerate(order[: min(count + paper, len(corps))]):
-        corp = corps[int(i)]
+    for n, corp in enumerate(corps):
         fate = "paper" if n < paper else keys[int(rng.choice(len(keys), p=p / p.sum()))]
         if n == paper and count > 8:
             fate = "corrected"  # every set shows a mistake settled by a corrected application

@@ -20,12 +20,12 @@ from datetime import date
 from enum import StrEnum
 
 from ocr.japanese import normalize_kana, normalize_text
+from robots.kit.kanji import kanji_equivalent
 from robots.kit.reconcile import (
     Entity,
     Link,
     Matcher,
     first_occurrences,
-    kanji_equivalent,
     name_key,
     normalize_ref,
 )

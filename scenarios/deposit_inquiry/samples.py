@@ -56,9 +56,10 @@ FATES = {"account": 0.38, "none": 0.27, "silent": 0.25, "review": 0.10}
 REVIEW_KINDS = {"no_number": 0.30, "kana_typo": 0.20, "kana_typo_no_number": 0.10,
                 "wrong_number": 0.15, "birth_typo": 0.10, "conflict": 0.15}
 UNKNOWN_RATE, DUPLICATE_RATE, TWIN_RATE, VARIANT_RATE = 0.03, 0.02, 0.01, 0.35
-#: Old and variant kanji forms banks still print (all in CP932); equivalent under ja-itaiji.
+#: Old kanji forms banks still print (all in CP932); equivalent under robots.kit.kanji (嶋 is
+#: not an old form of 島 but a character of its own, so it is not among them).
 KANJI_VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
-                  "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
+                  "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
 _TYPO = dict(zip("カガキクコサシスセソタダトハヒフホマナミロリヨオアイエウツチケテノメユレルン",
                  "ガカギグゴザジズゼゾダタドバビブボナマニルイユアオエイオスシゲデソネヨルレム",
                  strict=True))
