@@ -44,7 +44,12 @@ from scenarios.contracts.intake import (
 )
 from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.register import Contract, parse_contracts
-from scenarios.contracts.registry import QualifiedList, diff_lists, listed_row
+from scenarios.contracts.registry import (
+    QualifiedList,
+    diff_lists,
+    is_sole_proprietor,
+    listed_row,
+)
 from scenarios.contracts.rules import RULES
 from scenarios.contracts.settings import ContractsSettings, layouts_for
 from scenarios.contracts.sheets import write_list_workbook
@@ -98,10 +103,11 @@ def _write_import_csv(path: Path, layout: Layout, qlist: QualifiedList, today: d
     rows = []
     for e in qlist.rows(today):
         r = listed_row(e)
-        r.update(corporate_number=e.number, status="有効" if e.covers(today) else "有効期間前")
+        r.update(corporate_number="" if is_sole_proprietor(e.number) else e.number,
+                 status="有効" if e.covers(today) else "有効期間前")
         rows.append(r)
     lost = write_layout_csv(path, layout, rows, newline=newline,
-                            date_fields=("valid_from", "valid_to"))
+                            date_fields=("valid_from", "valid_to", "keishin_date"))
     files = [path]
     if lost:
         files.append(path.with_name(f"{path.stem}_文字コード変換できない文字.csv"))
