@@ -10,7 +10,8 @@ Outputs (in this order; the OCR review workbook first, as the demo's reviewer ex
 ``申請書読取_<run>.xlsx`` + ``bid_qualification.csv`` when paper applications came in;
 ``資格者名簿_<run>.xlsx`` (名簿, 変更点, 要確認); ``資格者名簿_取込用_<run>.csv`` in the
 import layout; ``契約チェック結果_<run>.xlsx`` when a register was checked. The run log gets
-one event with the list's counts and one with the findings per rule (counts only).
+one event with the list's counts, one with the findings per rule and one with the clerks'
+verdicts on them (``contracts_verdicts``; counts only).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from scenarios.contracts.rules import RULES
 from scenarios.contracts.settings import ContractsSettings, layouts_for
 from scenarios.contracts.sheets import write_list_workbook
 from scenarios.contracts.store import ContractStore
+from scenarios.contracts.verdicts import take_verdicts, verdict_counts
 
 __all__ = ["LIST_FIELD", "finish_run", "open_reviews"]
 
@@ -173,6 +175,7 @@ def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) ->
         with store.atomic():
             take_previous_list(store, cfg, settings, layouts)
             confirmed = take_confirmed(store, ctx.out_dir.parent, ctx, settings.forms)
+            taken = take_verdicts(store, ctx.out_dir.parent, settings.check_workbook_name)
             bad_suspensions = store_run(store, results, ctx, layouts, settings.forms)
             apps = load_applications(store, settings, today)
             qlist = build_list(store, apps)
@@ -209,19 +212,22 @@ def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) ->
                                                                         layouts)
                 limits = LimitBook(settings)
                 findings = check_register(contracts, qlist, suspensions, settings, limits)
+                verdicts = store.verdicts()
                 files.append(out_dir / f"{settings.check_workbook_name}_{ctx.run_id}.xlsx")
                 write_findings_workbook(
                     files[-1], findings, run_id=ctx.run_id, settings=settings,
                     contracts=len(contracts), sources=sources,
                     suspensions=sus_sources + "".join(f"／{p}" for p in
                                                      (*bad_suspensions, *problems)),
-                    basis=limits.basis_ja())
+                    basis=limits.basis_ja(), verdicts=verdicts)
                 per_rule = Counter(f.rule for f in findings)
                 sev = Counter(f.severity for f in findings)
                 ctx.events.append(("contracts_check", (
                     f"{len(contracts)} contract(s) checked; findings "
                     + ", ".join(f"{r}={per_rule[r]}" for r in RULES)
                     + f"; severity high {sev['高']}, medium {sev['中']}, low {sev['低']}")))
+                ctx.events.append(("contracts_verdicts", (
+                    f"{verdict_counts(findings, verdicts)}; verdicts read this run {taken}")))
             _annotate(results, apps, findings)
         log.info("vendor list: %d listed, changes %s, %d for review; %d contract(s), %d "
                  "finding(s)", len(current), dict(counts), len(reviews), len(contracts),
