@@ -244,26 +244,25 @@ class _Checker:
                          [o.where for o in others])
 
     def splits(self, contracts: Sequence[Contract]) -> None:
-        for g in find_split_orders(contracts, self.s, self.limits, self.vendor_key):
-            first, last = g.members[0], g.members[-1]
-            parts = "、".join(f"{m.number}（{m.day:%m/%d} {a:,}円）"
-                              for m, a in zip(g.members, g.amounts, strict=True))
-            self.add("split_order", first, f"同じ業者（{first.vendor_name}、法人番号 {g.vendor}）"
-                     f"の類似した件名の随意契約 {len(g.members)} 件（{first.day:%Y-%m-%d}〜"
-                     f"{last.day:%Y-%m-%d}、{self.s.split_window_days}日以内）は、個々には限度額"
-                     f"以下だが合計 {g.total:,}円 が{g.limit.describe_ja()}を超える："
-                     f"{parts}", [m.number for m in g.members[1:]])
-        if not self.s.split_across_vendors:
-            return
-        for g in find_split_candidates(contracts, self.s, self.limits, self.vendor_key):
-            first, last = g.members[0], g.members[-1]
-            parts = "、".join(f"{m.number}（{m.day:%m/%d} {m.vendor_name} {a:,}円）"
-                              for m, a in zip(g.members, g.amounts, strict=True))
-            self.add("split_candidate", first, f"業種「{first.category}」・{g.vendor}の随意契約 "
-                     f"{len(g.members)} 件が{len({self.vendor_key(m) for m in g.members})}者と"
-                     f"（{first.day:%Y-%m-%d}〜{last.day:%Y-%m-%d}、{self.s.split_window_days}日"
-                     f"以内）、合計 {g.total:,}円 が{g.limit.describe_ja()}を超える（一つの発注を"
-                     f"分けたものか確認してください）：{parts}", [m.number for m in g.members[1:]])
+        groups = [("split_order", g) for g in find_split_orders(
+            contracts, self.s, self.limits, self.vendor_key)]
+        if self.s.split_across_vendors:
+            groups += [("split_candidate", g) for g in find_split_candidates(
+                contracts, self.s, self.limits, self.vendor_key)]
+        for rule, g in groups:
+            first, last, n = g.members[0], g.members[-1], len(g.members)
+            across = rule == "split_candidate"
+            parts = "、".join(f"{m.number}（{m.day:%m/%d} {m.vendor_name + ' ' if across else ''}"
+                              f"{a:,}円）" for m, a in zip(g.members, g.amounts, strict=True))
+            span = (f"{first.day:%Y-%m-%d}〜{last.day:%Y-%m-%d}、{self.s.split_window_days}日"
+                    "以内")
+            who = (f"業種「{first.category}」・{g.vendor}の随意契約 {n} 件が"
+                   f"{len({self.vendor_key(m) for m in g.members})}者と（{span}）、" if across
+                   else f"同じ業者（{first.vendor_name}、法人番号 {g.vendor}）の類似した件名の"
+                        f"随意契約 {n} 件（{span}）は、個々には限度額以下だが")
+            ask = "（一つの発注を分けたものか確認してください）" if across else ""
+            self.add(rule, first, f"{who}合計 {g.total:,}円 が{g.limit.describe_ja()}を超える"
+                     f"{ask}：{parts}", [m.number for m in g.members[1:]])
 
 
 def check_register(contracts: Sequence[Contract], qlist: QualifiedList,

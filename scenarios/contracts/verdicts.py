@@ -13,14 +13,13 @@ evaluation of this scenario counts as its precision as the clerks see it.
 from __future__ import annotations
 
 import logging
-import zipfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ocr.japanese import normalize_text
-from robots.kit.state import earlier_outputs, signature
+from robots.kit.state import read_new_outputs
 from scenarios.contracts.checks import Finding
 from scenarios.contracts.rules import RULES
 from scenarios.contracts.store import ContractStore
@@ -81,22 +80,13 @@ def take_verdicts(store: ContractStore, out_root: Path, workbook_name: str) -> i
     """
     n = 0
     known = store.verdicts()
-    for path in earlier_outputs(out_root, f"{workbook_name}_*.xlsx"):
-        sig = signature(path)
-        if store.seen(path, sig):
-            continue
-        try:
-            verdicts = read_verdicts(path)
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-            log.warning("%s: verdicts not read (%s); next run tries again", path.name,
-                        type(exc).__name__)
-            continue
+    for path, verdicts in read_new_outputs(store, out_root, f"{workbook_name}_*.xlsx",
+                                           read_verdicts):
         for fid, (verdict, note) in verdicts.items():
             if known.get(fid) != (verdict, note):
                 store.upsert_verdict(fid, verdict, note, f"{path.parent.name}/{path.name}")
                 known[fid] = (verdict, note)
                 n += 1
-        store.mark_seen(path, sig)
     return n
 
 
