@@ -298,11 +298,12 @@ def _works(values: Mapping[str, str], settings: ContractsSettings, works: list[s
     elif m is None:
         problem("permit_number", f"「{permit}」は「○○知事 許可（般-5）第1234号」の形ではない")
     if "permit_expiry" not in dates:
-        problem("permit_expiry", "建設業許可の有効期間（至）がない")
+        if permit:
+            problem("permit_expiry", "建設業許可の有効期間（至）がない")
     elif dates["permit_expiry"] < when:
         problem("permit_expiry", f"建設業許可が {dates['permit_expiry']:%Y-%m-%d} に満了している")
     trades = set(values.get("permit_trades", "").split("・")) - {""}
-    for cat in works:
+    for cat in works if permit else ():  # without a permit, its trades are not asked about
         need = settings.permit_trades.get(cat)
         if need and need not in trades:
             problem("permit_trades", f"{cat}に要る許可業種「{need}」がない")
