@@ -41,8 +41,9 @@ _FIRST = (
     ("錦丘", "ニシキオカ"), ("澪標", "ミオツクシ"), ("杜若", "カキツバタ"),
     ("白鷺台", "シラサギダイ"),
 )  # fmt: skip
-_MIDDLE = (("", ""), ("", ""), ("", ""), ("", ""), ("", ""), ("総合", "ソウゴウ"),
-           ("中央", "チュウオウ"), ("技術", "ギジュツ"), ("第一", "ダイイチ"))
+_MIDDLE = (("", ""), ("総合", "ソウゴウ"), ("中央", "チュウオウ"), ("技術", "ギジュツ"),
+           ("第一", "ダイイチ"), ("西部", "セイブ"), ("東部", "トウブ"), ("南部", "ナンブ"),
+           ("北部", "ホクブ"), ("美装", "ビソウ"), ("緑化", "リョクカ"), ("興産", "コウサン"))
 _TRADE = (
     ("建設", "ケンセツ"), ("土木", "ドボク"), ("工業", "コウギョウ"), ("舗装", "ホソウ"),
     ("道路", "ドウロ"), ("建工", "ケンコウ"), ("組", "グミ"), ("電設", "デンセツ"),
@@ -51,12 +52,12 @@ _TRADE = (
     ("興業", "コウギョウ"), ("サービス", "サービス"), ("技研", "ギケン"), ("開発", "カイハツ"),
     ("環境", "カンキョウ"), ("造園", "ゾウエン"), ("リース", "リース"),
     ("警備保障", "ケイビホショウ"),
-    ("管工", "カンコウ"), ("工務店", "コウムテン"), ("商会", "ショウカイ"),
+    ("管工", "カンコウ"), ("工務店", "コウムテン"), ("商会", "ショウカイ"), ("電機", "デンキ"),
+    ("鉄工", "テッコウ"), ("運輸", "ウンユ"), ("住設", "ジュウセツ"),
 )  # fmt: skip
-#: (legal form, in front?, IMI kind code, weight)
-_FORMS = (("株式会社", True, "301", 0.42), ("株式会社", False, "301", 0.3),
-          ("有限会社", True, "302", 0.12), ("有限会社", False, "302", 0.1),
-          ("合同会社", True, "305", 0.06))
+#: (legal form, in front?, IMI kind code)
+_FORMS = (("株式会社", True, "301"), ("株式会社", False, "301"), ("有限会社", True, "302"),
+          ("有限会社", False, "302"), ("合同会社", True, "305"))
 
 
 @functools.cache
@@ -90,10 +91,10 @@ def fictitious_vendors(n: int, rng: np.random.Generator, *, twins: float = 0.03
     side (前株/後株), a different company with its own number — the pair no comparison of
     names may merge.
     """
-    capacity = len(_FIRST) * len(set(_MIDDLE)) * len(_TRADE) * len(_FORMS)
-    if n > capacity // 2:
-        raise ValueError(f"at most {capacity // 2} fictitious vendors can be drawn")
-    weights = np.array([f[3] for f in _FORMS])
+    sizes = (len(_FIRST), len(_MIDDLE), len(_TRADE), len(_FORMS))
+    capacity = int(np.prod(sizes))
+    if n > capacity * 2 // 3:
+        raise ValueError(f"at most {capacity * 2 // 3} fictitious vendors can be drawn")
     out: list[Corporation] = []
     names: set[str] = set()
     numbers: set[str] = set()
@@ -106,14 +107,22 @@ def fictitious_vendors(n: int, rng: np.random.Generator, *, twins: float = 0.03
         out.append(Corporation(_number(rng, numbers), kind, name, kana, ""))
         return True
 
-    while len(out) < n:
-        first = _FIRST[int(rng.integers(len(_FIRST)))]
-        middle = _MIDDLE[int(rng.integers(len(_MIDDLE)))]
-        trade = _TRADE[int(rng.integers(len(_TRADE)))]
-        form, front, kind, _w = _FORMS[int(rng.choice(len(_FORMS), p=weights / weights.sum()))]
-        core, kana = first[0] + middle[0] + trade[0], first[1] + middle[1] + trade[1]
+    # every combination at most once (drawn without replacement): no retries near capacity;
+    # small sets (the demo's) keep most names without a middle word, large ones need them all
+    skip = 0.95 if n < capacity // 8 else 0.0
+    for index in rng.permutation(capacity):
+        if len(out) >= n:
+            break
+        i, j, k, f = np.unravel_index(int(index), sizes)
+        (first, fk), (middle, mk), (trade, tk) = _FIRST[i], _MIDDLE[j], _TRADE[k]
+        if middle and rng.random() < skip:
+            continue
+        form, front, kind = _FORMS[f]
+        core, kana = first + middle + trade, fk + mk + tk
         if not add(f"{form}{core}" if front else f"{core}{form}", kana, kind):
             continue
         if form != "合同会社" and len(out) < n and rng.random() < twins:
             add(f"{core}{form}" if front else f"{form}{core}", kana, kind)
+    if len(out) < n:
+        raise ValueError(f"only {len(out)} fictitious vendors could be drawn")
     return out
