@@ -241,6 +241,11 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
                              number=sole_proprietor_id(trade, v.address))
         _history(v, rng)
         vendors.append(v)
+    if count > 20 and not any(v.stale for v in vendors):  # every set has one stale 経審
+        works = [v for v in vendors if v.fate == "both" and any(
+            c in GRADED and g in ("A", "B") for c, g, *_ in v.lines)]
+        if works:
+            works[0].stale = True
     apps: list[SApp] = []
     changes: dict[str, str] = {}
     invalid = 0
