@@ -223,6 +223,7 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
     vendors: list[SVendor] = []
     outsiders: list[Corporation] = []
     keys, p = list(FATES), np.array(list(FATES.values()))
+    trades: set[str] = set()  # 屋号 of the sole proprietors drawn
     for n, corp in enumerate(corps):
         fate = "paper" if n < paper else keys[int(rng.choice(len(keys), p=p / p.sum()))]
         if n == paper and count > 8:
@@ -234,9 +235,12 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
         if fate == "outsider":
             outsiders.append(corp)
             continue
+        if fate == "sole" and company_name(corp.name).core in trades:
+            fate = "new"  # a twin's words: one 個人事業主 per 屋号, a name identifies it
         v = _vendor(corp, fate, rng, today)
         if fate == "sole":  # the made-up words without a legal form are its 屋号
             trade = company_name(corp.name).core
+            trades.add(trade)
             v.corp = replace(corp, kind="個人", name=trade,
                              number=sole_proprietor_id(trade, v.address))
         _history(v, rng)

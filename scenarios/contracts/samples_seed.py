@@ -97,6 +97,9 @@ def _lapsed(d: Drawer, n: int) -> None:
             day = d.day(first - dt.timedelta(days=60), first - _DAY)
         if not v.qualified(category, day) and not d.suspended(v, day) and day <= d.end:
             c = d.competitive(day, category, v, note="qualification_lapsed")
+            steps = [x for x in (c.invited, c.bid_day) if x is not None]
+            if any(v.qualified(category, x) or d.suspended(v, x) for x in steps):
+                c.invited = c.bid_day = None  # judged on the contract day, unqualified
             d.truth.append(Seeded("qualification_lapsed", c.number))
             return
 
