@@ -3,7 +3,7 @@
     OMP_THREAD_LIMIT=1 .venv/bin/python bench/contract_checks.py [--base 50000] [--seed 7]
         [--scales 1,2,4] [--no-e2e]
 
-For each scale a world is drawn (vendors from the real corporations of the sample data,
+For each scale a world is drawn (fictitious vendors,
 their previous list, applications, suspensions) with a register of ``base × scale``
 contracts holding seeded violations of every rule at the generator's rate (0.6 % of the
 contracts per rule, plus the boundary cases of the limit revision), and written as the
@@ -43,7 +43,7 @@ from scenarios.contracts.store import ContractStore
 
 
 def _key(rule: str, number: str, related: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]]:
-    return rule, number, related if rule == "split_order" else ()
+    return rule, number, related if rule in ("split_order", "split_candidate") else ()
 
 
 def _check(work: Path) -> tuple[list, dict[str, float], int]:

@@ -10,13 +10,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ocr.checkdigits import corporate_number_check_digit
-from robots.kit.reconcile import company_key, company_parts, same_company
-from scenarios.contracts.applications import check_application, fiscal_years
+from scenarios.contracts.applications import check_application, fiscal_years, town_grades
 from scenarios.contracts.checks import check_register
 from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.register import Contract, Suspension
@@ -53,46 +50,16 @@ def _rules(contracts: list[Contract], susp: list[Suspension] | None = None,
                   for f in check_register(contracts, _qlist(), susp or [], settings))
 
 
-# -- names ------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("written", [
-    "株式会社髙橋建設", "(株)高橋建設", "㈱高橋建設", "（株）髙橋建設", "髙橋建設株式会社",
-    "高橋建設㈱", "株式会社　高橋建設", "ｶﾌﾞｼｷｶﾞｲｼｬ髙橋建設", " 株式会社 高橋 建設 ",
-])
-def test_company_name_spellings_are_one_name(written: str) -> None:
-    assert same_company(written, "株式会社高橋建設")
-
-
-@pytest.mark.parametrize(("a", "b"), [
-    ("有限会社高橋建設", "株式会社高橋建設"),  # another company type
-    ("株式会社高橋建設", "株式会社高橋建築"),
-    ("株式会社高橋", "株式会社高橋建設"),
-])
-def test_different_companies_stay_different(a: str, b: str) -> None:
-    assert not same_company(a, b)
-
-
-def test_widths_and_zengin_kana_fold() -> None:
-    assert company_parts("株式会社ＡＢＣ　ｼｽﾃﾑ") == ("ABCシステム", ("株",))
-    assert company_parts("ｶ)ﾀｶﾊｼｹﾝｾﾂ") == company_parts("タカハシケンセツ(カ") == (
-        "タカハシケンセツ", ("株",))
-    assert company_key("(有)美里物産") == company_key("美里物産有限会社") == "美里物産|有"
-
-
-@given(st.text(alphabet="高橋建設山田ABCａｂｃ 　株式会社(有)㈱", max_size=12))
-def test_company_key_is_idempotent_under_nfkc(name: str) -> None:
-    core, types = company_parts(name)
-    assert company_parts(core) == (core, ()) or not core
-    assert isinstance(types, tuple)
-
-
 # -- applications: check digit and the rest ---------------------------------------------------
 
 def _app(**kw: str) -> dict[str, str]:
     v = {"corporate_number": A, "name": "株式会社髙橋建設", "representative_name": "髙橋　一郎",
          "address": "熊本県下益城郡美里町馬場888", "phone": "0964-46-1111",
          "categories": "土木一式:A;物品:", "valid_from": "2025-04-01", "valid_to": "2027-03-31",
-         "application_date": "2025-02-10"}
+         "application_date": "2025-02-10", "permit_number": "熊本県知事許可(般-5)第1234号",
+         "permit_expiry": "2028-05-31", "permit_trades": "土・ほ", "keishin_date": "2024-06-30",
+         "keishin_points": "土木一式:812", "tax_certificate_date": "2025-01-20",
+         "attachments": "納税証明書・誓約書・建設業許可通知書の写し・経営事項審査結果通知書の写し"}
     v.update(kw)
     return v
 
@@ -105,15 +72,54 @@ def test_a_clean_application_passes() -> None:
     ({"corporate_number": "8123456789012"}, "corporate_number", "チェックディジット"),
     ({"corporate_number": "712345678901"}, "corporate_number", "13桁"),
     ({"representative_name": ""}, "representative_name", "空欄"),
-    ({"categories": "土木一式:;物品:"}, "categories", "等級が空欄"),
+    ({"keishin_points": ""}, "keishin_points", "総合評定値がない"),
     ({"categories": "造園:"}, "categories", "不明な業種"),
     ({"valid_to": "2025-03-31"}, "valid_to", "始まりより前"),
     ({"phone": ""}, "phone", "メールアドレスもない"),
-    ({"application_date": "2026-10-02"}, "application_date", "未来"),
+    ({"application_date": "2026-10-02", "keishin_date": "2025-06-30",
+      "tax_certificate_date": "2026-09-20"}, "application_date", "未来"),
+    ({"permit_number": ""}, "permit_number", "許可番号がない"),
+    ({"permit_number": "熊本県許可第1234号"}, "permit_number", "の形ではない"),
+    ({"permit_expiry": "2025-02-09"}, "permit_expiry", "満了"),  # the day before applying
+    ({"permit_trades": "ほ"}, "permit_trades", "「土」がない"),
+    ({"keishin_date": "2023-07-09"}, "keishin_date", "1年7か月"),  # 2025-02-09 was the last day
+    ({"tax_certificate_date": "2024-11-11"}, "tax_certificate_date", "90日前"),  # 91 days
+    ({"tax_certificate_date": "2025-02-11"}, "tax_certificate_date", "90日前"),  # after applying
+    ({"attachments": "納税証明書・建設業許可通知書の写し・経営事項審査結果通知書の写し"},
+     "attachments", "誓約書"),
 ])
 def test_each_application_mistake_is_named(change: dict[str, str], field: str, why: str) -> None:
     problems = check_application(_app(**change), SETTINGS, date(2026, 10, 1))
     assert [f for f, _ in problems] == [field] and why in problems[0][1]
+
+
+@pytest.mark.parametrize("change", [
+    {"permit_expiry": "2025-02-10"},                  # expires on the day of the application
+    {"keishin_date": "2023-07-10"},                   # 1 year 7 months end on 2025-02-10
+    {"tax_certificate_date": "2024-11-12"},           # 90 days before
+    {"tax_certificate_date": "2025-02-10"},
+    {"permit_number": "国土交通大臣 許可（特－12）第123456号"},
+])
+def test_application_boundaries_that_pass(change: dict[str, str]) -> None:
+    assert check_application(_app(**change), SETTINGS, date(2026, 10, 1)) == []
+
+
+@pytest.mark.parametrize(("points", "grade"), [("800", "A"), ("799", "B"), ("700", "B"),
+                                               ("699", "C"), ("600", "C"), ("599", "D")])
+def test_the_town_grades_from_points_not_from_the_grade_asked(points: str, grade: str) -> None:
+    values = _app(categories="土木一式:A;物品:", keishin_points=f"土木一式:{points}")
+    assert town_grades(values, SETTINGS) == (("土木一式", grade), ("物品", ""))
+
+
+def test_a_sole_proprietor_applies_without_any_number() -> None:
+    sole = _app(applicant_type="個人", corporate_number="", name="美里　花子",
+                trade_name="美里左官", representative_name="", categories="物品:",
+                keishin_points="", attachments="納税証明書・誓約書")
+    assert check_application(sole, SETTINGS, date(2026, 10, 1)) == []
+    with_number = check_application({**sole, "corporate_number": "123456789018"}, SETTINGS,
+                                    date(2026, 10, 1))
+    assert [f for f, _ in with_number] == ["corporate_number"]
+    assert "個人番号は収集しない" in with_number[0][1]
 
 
 @pytest.mark.parametrize(("text", "period"), [
@@ -152,7 +158,7 @@ def test_negotiated_limit_by_contract_date(day: date, est: int, found: bool) -> 
 
 
 def test_competitive_and_other_negotiated_contracts_have_no_limit() -> None:
-    assert _rules([_c(method="general", amount=9_000_000, est=9_500_000),
+    assert _rules([_c(method="general", amount=9_000_000, est=10_000_000),
                    _c("C-2", method="negotiated_other", amount=5_000_000, est=5_000_000)]) == []
 
 
@@ -215,11 +221,16 @@ def test_subject_key_ignores_series_numbers() -> None:
 
 # -- the other rules, one line each -----------------------------------------------------------
 
-def test_bid_ratio_bounds_are_inclusive() -> None:
-    assert _rules([_c(amount=7_000_000, est=10_000_000), _c("C-2", amount=10_000_000,
-                                                            est=10_000_000)]) == []
-    got = check_register([_c(amount=6_999_999, est=10_000_000),
-                          _c("C-2", amount=10_000_001, est=10_000_000)], _qlist(), [], SETTINGS)
+@pytest.mark.parametrize(("category", "floor"), [("土木一式", 7_500_000),  # works: 75 %
+                                                ("役務", 6_000_000),      # others: 60 %
+                                                ("物品", 7_000_000)])     # bid_ratio_min
+def test_bid_ratio_floor_per_class_and_bounds_are_inclusive(category: str, floor: int) -> None:
+    """Bid-ratio floors per 契約種別; at the floor and at 100 % is clean."""
+    assert _rules([_c(amount=floor, est=10_000_000, category=category),
+                   _c("C-2", amount=10_000_000, est=10_000_000, category=category)]) == []
+    got = check_register([_c(amount=floor - 1, est=10_000_000, category=category),
+                          _c("C-2", amount=10_000_001, est=10_000_000, category=category)],
+                         _qlist(), [], SETTINGS)
     assert [(f.rule, f.severity) for f in got] == [("bid_ratio", "中"), ("bid_ratio", "高")]
 
 

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from robots.kit.kanji import kanji_equivalent
 from robots.kit.reconcile import (
     Entity,
     Matcher,
     first_occurrences,
-    kanji_equivalent,
     latin_readings,
     name_key,
     name_score,

@@ -19,10 +19,8 @@ kana cannot write small (ｳﾞｲｸﾄﾘｱ = ヴィクトリア, ｶｦﾙ =
 letters (an account opened with the name on a residence card) has no kana to compare:
 :func:`latin_readings` gives its possible kana readings (romaji read back by ``jaconv``,
 English read by ``e2k``), and a link found through a reading is never certain. Kanji names
-by :func:`kanji_equivalent` (old and variant forms: 髙/高, 邊/辺, 齋/斎, from the
-``ja-itaiji`` data). Company names by :func:`company_key` / :func:`same_company`:
-株式会社, (株), ㈱ and カブシキガイシャ (and the other company-type words) fold to one code
-wherever they stand, widths and spaces are ignored, and old/variant kanji compare equal.
+are compared by :func:`robots.kit.kanji.kanji_equivalent`, company names by
+:mod:`robots.kit.companies`.
 """
 
 from __future__ import annotations
@@ -36,29 +34,24 @@ from dataclasses import dataclass, field
 import jaconv
 from rapidfuzz import fuzz
 
-from ocr.japanese import kana_match_key, nfkc, normalize_kana, normalize_text
+from ocr.japanese import kana_match_key, nfkc, normalize_kana
 
 __all__ = [
     "Entity",
     "Link",
     "Matcher",
-    "company_key",
-    "company_parts",
     "first_occurrences",
     "group_by",
-    "kanji_equivalent",
     "latin_readings",
     "name_key",
     "name_score",
     "normalize_ref",
-    "same_company",
 ]
 
 log = logging.getLogger(__name__)
 
 # Separators people and systems put into reference numbers: never part of the number.
 _REF_NOISE = re.compile(r"[\s\-‐‑–—―−ー─ｰ_/・.]")
-_REF_NOISE_SPACE = re.compile(r"\s+")
 # The vowel of each katakana (small ones included), to read a long-vowel mark as a vowel.
 _ROWS = {
     "ア": "アカガサザタダナハバパマヤラワァャヮヵ",
@@ -170,95 +163,6 @@ def name_score(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
     return 100.0 if a == b else float(fuzz.ratio(a, b))
-
-
-@functools.cache
-def _itaiji() -> dict[str, list[str]]:
-    from ja_itaiji import Itaiji  # loads its 16,000-entry table: only when kanji are compared
-
-    return Itaiji.dictionary
-
-
-def kanji_equivalent(a: str, b: str) -> bool | None:
-    """Whether two names in kanji are the same up to old/variant forms; None if one is empty.
-
-    Spaces and widths are ignored (``normalize_text``); character by character, two kanji are
-    equivalent when ``ja-itaiji`` lists one among the other's variants (髙/高, 﨑/崎, 邊/辺).
-    """
-    a, b = normalize_text(a).replace(" ", ""), normalize_text(b).replace(" ", "")
-    if not a or not b:
-        return None
-    if a == b:
-        return True
-    if len(a) != len(b):
-        return False
-    table = _itaiji()
-    return all(x == y or y in table.get(x, ()) or x in table.get(y, ())
-               for x, y in zip(a, b, strict=True))
-
-
-# Company-type words (法人の種類) as written in names — in full, abbreviated in brackets (NFKC
-# makes ㈱ and （株） into (株)), in katakana, and Zengin's カ) / (カ — with the code each folds to.
-_COMPANY_TYPES: dict[str, str] = {
-    **dict.fromkeys(("株式会社", "(株)", "カブシキガイシャ", "カブシキカイシャ"), "株"),
-    **dict.fromkeys(("有限会社", "(有)", "ユウゲンガイシャ", "ユウゲンカイシャ"), "有"),
-    **dict.fromkeys(("合同会社", "(同)", "ゴウドウガイシャ", "ゴウドウカイシャ"), "同"),
-    **dict.fromkeys(("合資会社", "(資)", "ゴウシガイシャ", "ゴウシカイシャ"), "資"),
-    **dict.fromkeys(("合名会社", "(名)", "ゴウメイガイシャ", "ゴウメイカイシャ"), "名"),
-    **dict.fromkeys(("一般社団法人", "(一社)"), "一社"),
-    **dict.fromkeys(("一般財団法人", "(一財)"), "一財"),
-    **dict.fromkeys(("公益社団法人", "(公社)"), "公社"),
-    **dict.fromkeys(("公益財団法人", "(公財)"), "公財"),
-    **dict.fromkeys(("特定非営利活動法人", "NPO法人", "(特非)"), "特非"),
-    **dict.fromkeys(("社会福祉法人", "(福)"), "福"),
-    **dict.fromkeys(("医療法人社団", "医療法人財団", "医療法人", "(医)"), "医"),
-    **dict.fromkeys(("学校法人", "(学)"), "学"),
-    **dict.fromkeys(("事業協同組合", "協同組合"), "協"),
-}
-_ZENGIN_TYPES = {"カ": "株", "ユ": "有", "ド": "同", "シ": "資", "メ": "名", "イ": "医",
-                 "フク": "福", "ガク": "学", "トクヒ": "特非"}
-_TYPE_WORDS = re.compile(
-    "|".join(re.escape(w) for w in sorted(_COMPANY_TYPES, key=len, reverse=True))
-    + r"|^(?:" + "|".join(_ZENGIN_TYPES) + r")\)|\((?:" + "|".join(_ZENGIN_TYPES) + r")\)?$")
-
-
-@functools.lru_cache(maxsize=65536)
-def company_parts(name: str) -> tuple[str, tuple[str, ...]]:
-    """(the name without company-type words, the sorted type codes), widths and spaces folded.
-
-    ``株式会社 山田建設``, ``(株)山田建設``, ``㈱山田建設`` and ``山田建設㈱`` all give
-    ``("山田建設", ("株",))``: registers and applications place and abbreviate the type as
-    they like, so its position is not compared (a change of type, 有 → 株, is).
-    """
-    s = _REF_NOISE_SPACE.sub("", nfkc(name or "")).upper()
-    types: list[str] = []
-
-    def fold(m: re.Match[str]) -> str:
-        word = m.group(0)
-        code = _COMPANY_TYPES.get(word) or _ZENGIN_TYPES.get(word.strip("()"), "")
-        types.append(code)
-        return ""
-
-    core = _TYPE_WORDS.sub(fold, s)
-    return core, tuple(sorted(set(types)))
-
-
-def company_key(name: str) -> str:
-    """A hashable key of a company name: equal for the spellings :func:`company_parts` folds.
-
-    Old and variant kanji are *not* folded here (no safe canonical form exists); use
-    :func:`same_company` to compare two names fully.
-    """
-    core, types = company_parts(name)
-    return f"{core}|{'+'.join(types)}"
-
-
-def same_company(a: str, b: str) -> bool:
-    """Whether two company names are the same name (types, widths, spaces, old/new kanji)."""
-    (ca, ta), (cb, tb) = company_parts(a), company_parts(b)
-    if not ca or not cb or ta != tb:
-        return False
-    return ca == cb or bool(kanji_equivalent(ca, cb))
 
 
 @dataclass(frozen=True, slots=True)

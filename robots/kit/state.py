@@ -22,10 +22,11 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from ocr.templates import TemplateLibrary
 from robots.db.sqlite import SqliteDb, utcnow
@@ -35,7 +36,7 @@ from robots.sheets.corrections import CONFIRMED_SUFFIX
 from robots.sheets.outputs import csv_header, data_csv_name
 
 __all__ = ["DocumentState", "StoredDoc", "documents_table", "earlier_outputs", "paper_doc",
-           "signature", "take_confirmed"]
+           "read_new_outputs", "signature", "take_confirmed"]
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,30 @@ def earlier_outputs(out_root: Path, pattern: str) -> list[Path]:
     """Files of earlier runs' output folders (never a half-written ``.partial`` one)."""
     return sorted(p for p in out_root.glob(f"*/{pattern}")
                   if not p.parent.name.endswith(".partial") and not p.name.startswith("."))
+
+
+_T = TypeVar("_T")
+
+
+def read_new_outputs(state: DocumentState, out_root: Path, pattern: str,
+                     read: Callable[[Path], _T]) -> Iterator[tuple[Path, _T]]:
+    """Each earlier output not taken in in this version, read by ``read``, as (path, result).
+
+    A file is marked seen once the caller has taken its result; one that cannot be read now
+    (open in Excel on a share, saved in another format) is left for the next run.
+    """
+    for path in earlier_outputs(out_root, pattern):
+        sig = signature(path)
+        if state.seen(path, sig):
+            continue
+        try:
+            result = read(path)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            log.warning("%s: not read (%s); next run tries again", path.name,
+                        type(exc).__name__)
+            continue
+        yield path, result
+        state.mark_seen(path, sig)
 
 
 def paper_doc(result: ItemResult, doc: DocumentRecord, ctx: RunContext) -> StoredDoc:

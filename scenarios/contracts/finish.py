@@ -10,7 +10,8 @@ Outputs (in this order; the OCR review workbook first, as the demo's reviewer ex
 ``申請書読取_<run>.xlsx`` + ``bid_qualification.csv`` when paper applications came in;
 ``資格者名簿_<run>.xlsx`` (名簿, 変更点, 要確認); ``資格者名簿_取込用_<run>.csv`` in the
 import layout; ``契約チェック結果_<run>.xlsx`` when a register was checked. The run log gets
-one event with the list's counts and one with the findings per rule (counts only).
+one event with the list's counts, one with the findings per rule and one with the clerks'
+verdicts on them (``contracts_verdicts``; counts only).
 """
 
 from __future__ import annotations
@@ -44,11 +45,17 @@ from scenarios.contracts.intake import (
 )
 from scenarios.contracts.limits import LimitBook
 from scenarios.contracts.register import Contract, parse_contracts
-from scenarios.contracts.registry import QualifiedList, diff_lists, listed_row
+from scenarios.contracts.registry import (
+    QualifiedList,
+    diff_lists,
+    is_sole_proprietor,
+    listed_row,
+)
 from scenarios.contracts.rules import RULES
 from scenarios.contracts.settings import ContractsSettings, layouts_for
 from scenarios.contracts.sheets import write_list_workbook
 from scenarios.contracts.store import ContractStore
+from scenarios.contracts.verdicts import take_verdicts, verdict_counts
 
 __all__ = ["LIST_FIELD", "finish_run", "open_reviews"]
 
@@ -98,10 +105,11 @@ def _write_import_csv(path: Path, layout: Layout, qlist: QualifiedList, today: d
     rows = []
     for e in qlist.rows(today):
         r = listed_row(e)
-        r.update(corporate_number=e.number, status="有効" if e.covers(today) else "有効期間前")
+        r.update(corporate_number="" if is_sole_proprietor(e.number) else e.number,
+                 status="有効" if e.covers(today) else "有効期間前")
         rows.append(r)
     lost = write_layout_csv(path, layout, rows, newline=newline,
-                            date_fields=("valid_from", "valid_to"))
+                            date_fields=("valid_from", "valid_to", "keishin_date"))
     files = [path]
     if lost:
         files.append(path.with_name(f"{path.stem}_文字コード変換できない文字.csv"))
@@ -167,6 +175,7 @@ def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) ->
         with store.atomic():
             take_previous_list(store, cfg, settings, layouts)
             confirmed = take_confirmed(store, ctx.out_dir.parent, ctx, settings.forms)
+            taken = take_verdicts(store, ctx.out_dir.parent, settings.check_workbook_name)
             bad_suspensions = store_run(store, results, ctx, layouts, settings.forms)
             apps = load_applications(store, settings, today)
             qlist = build_list(store, apps)
@@ -203,20 +212,38 @@ def finish_run(results: Sequence[ItemResult], ctx: RunContext, out_dir: Path) ->
                                                                         layouts)
                 limits = LimitBook(settings)
                 findings = check_register(contracts, qlist, suspensions, settings, limits)
+                verdicts = store.verdicts()
                 files.append(out_dir / f"{settings.check_workbook_name}_{ctx.run_id}.xlsx")
                 write_findings_workbook(
                     files[-1], findings, run_id=ctx.run_id, settings=settings,
                     contracts=len(contracts), sources=sources,
                     suspensions=sus_sources + "".join(f"／{p}" for p in
                                                      (*bad_suspensions, *problems)),
-                    basis=limits.basis_ja())
+                    basis=limits.basis_ja(), verdicts=verdicts)
                 per_rule = Counter(f.rule for f in findings)
                 sev = Counter(f.severity for f in findings)
                 ctx.events.append(("contracts_check", (
                     f"{len(contracts)} contract(s) checked; findings "
                     + ", ".join(f"{r}={per_rule[r]}" for r in RULES)
                     + f"; severity high {sev['高']}, medium {sev['中']}, low {sev['低']}")))
+                ctx.events.append(("contracts_verdicts", (
+                    f"{verdict_counts(findings, verdicts)}; verdicts read this run "
+                    f"{sum(taken.values())}")))
             _annotate(results, apps, findings)
+            # the run's own work, for the evaluation (scenarios.contracts.evaluation):
+            # applications that came in this run, contracts checked, findings, and the
+            # clerks' verdicts taken in by this run (each counted once, when first read)
+            mine = {f"{r.item.sha256[:16]}:a{d.page}" for r in results for d in r.documents
+                    if d.form_id == APPLICATION_FORM}
+            mine |= {f"{r.item.sha256[:16]}:p{d.page}" for r in results for d in r.documents
+                     if d.form_id in settings.forms}
+            new_apps = [a for a in apps if a.key in mine]
+            ctx.counts.update({
+                "applications": len(new_apps),
+                "applications_listed": sum(a.accepted for a in new_apps),
+                "applications_for_review": sum(not a.accepted for a in new_apps),
+                "contracts_checked": len(contracts), "findings": len(findings),
+                "findings_valid": taken["valid"], "findings_false": taken["false"]})
         log.info("vendor list: %d listed, changes %s, %d for review; %d contract(s), %d "
                  "finding(s)", len(current), dict(counts), len(reviews), len(contracts),
                  len(findings))

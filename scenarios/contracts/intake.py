@@ -18,12 +18,18 @@ from datetime import date
 
 from ocr.japanese import digits_only, normalize_kana, parse_date
 from robots.config import Config
-from robots.kit.reconcile import company_key
+from robots.kit.companies import company_key
 from robots.kit.state import StoredDoc, paper_doc, signature
 from robots.kit.tables import Layout, LayoutNotRecognised, read_table
 from robots.kit.tabular import newest_export
 from robots.scenario import ItemResult, RunContext
-from scenarios.contracts.applications import Application, check_application, paper_values
+from scenarios.contracts.applications import (
+    Application,
+    check_application,
+    encode_categories,
+    paper_values,
+    town_grades,
+)
 from scenarios.contracts.datafiles import APPLICATION_FORM, SUSPENSIONS_FORM, application_values
 from scenarios.contracts.register import Suspension, parse_suspensions
 from scenarios.contracts.registry import (
@@ -64,6 +70,8 @@ def take_previous_list(store: ContractStore, config: Config, settings: Contracts
                         path.name, line)
             continue
         fields = {k: v.get(k, "") for k in ATTRS}
+        keishin = parse_date(fields["keishin_date"]) if fields["keishin_date"] else None
+        fields["keishin_date"] = keishin.isoformat() if keishin else ""
         fields.update(kana=normalize_kana(fields["kana"]), corporate_number=number,
                       category=v["category"], grade=v.get("grade", ""),
                       valid_from=start.isoformat(), valid_to=end.isoformat(),
@@ -132,6 +140,8 @@ def load_applications(store: ContractStore, settings: ContractsSettings, today: 
         values = paper_values(s.fields) if s.kind == "paper" else dict(s.fields)
         problems = [why for _f, why in s.problems]
         problems += [why for _f, why in check_application(values, settings, today)]
+        values["requested"] = values.get("categories", "")  # the grades the applicant asked
+        values["categories"] = encode_categories(town_grades(values, settings))
         apps.append(Application(s.doc_key, s.layout if s.kind == "data" else "paper",
                                 s.file_name, s.locator, s.arrival, values,
                                 tuple(dict.fromkeys(problems))))

@@ -4,8 +4,15 @@ Art. 167-2 (1) item 1 of the Local Autonomy Act Enforcement Order allows a negot
 contract when its *estimated price* (予定価格) "does not exceed" (超えない) the amount of
 table 5 for its class, within which the town's own rules may set lower amounts. So:
 
-- the limit is chosen by the contract (decision) date: the statutory table in force on that
-  day, lowered by the town's table in force on that day where it sets the class;
+- the limit is chosen by the day the contract was decided upon: the statutory table in force
+  on that day, lowered by the town's table in force on that day where it sets the class.
+  Which day: the 2025 revision (令和7年政令第94号, 別表第5 in force from 2025-04-01) is applied
+  through its transitional provision (附則) to contracts whose 契約の申込みの誘引 — the
+  入札公告, 指名 or 見積依頼 — is on or after that day, the old table staying for those invited
+  before it (as municipalities apply it: "令和7年4月1日以降に入札公告等を行う案件から適用",
+  北上市). So with ``limit_date = "invitation"`` (the default) the register's 公告・指名・
+  見積依頼日 chooses the table, and the contract date only when the register does not give it;
+  ``limit_date = "contract"`` always uses the contract date;
 - an amount exactly at the limit is allowed; one yen more is not;
 - by default the estimated price is compared, tax included (as municipal rules state
   予定価格（消費税及び地方消費税を含む。）); ``limit_amount`` and ``limit_tax`` choose another
@@ -19,6 +26,7 @@ import bisect
 from dataclasses import dataclass
 from datetime import date
 
+from scenarios.contracts.register import Contract
 from scenarios.contracts.settings import CLASS_JA, ContractsSettings, LimitTable
 
 __all__ = ["Limit", "LimitBook"]
@@ -57,6 +65,7 @@ class LimitBook:
         self.basis = settings.limit_amount
         self.tax = settings.limit_tax
         self.rate = settings.tax_rate_percent
+        self.by_invitation = settings.limit_date == "invitation"
         self._cache: dict[tuple[str, date], Limit | None] = {}
 
     def limit(self, cls: str, day: date) -> Limit | None:
@@ -71,6 +80,14 @@ class LimitBook:
                     found = Limit(amount, cls, t.title, t.since)
             self._cache[key] = found
         return self._cache[key]
+
+    def decision_day(self, c: Contract) -> date | None:
+        """The day whose limit applies to ``c`` (see the module docstring)."""
+        return (c.invited if self.by_invitation and c.invited else None) or c.day
+
+    def decision_ja(self, c: Contract) -> str:
+        return ("契約の申込みの誘引の日（公告・指名・見積依頼日）"
+                if self.by_invitation and c.invited else "契約日")
 
     def lowest(self, cls: str) -> int:
         """The lowest limit the class ever has (for generators keeping clean cases clean)."""

@@ -44,10 +44,34 @@ class Contract:
     period_to: date | None
     department: str
     problems: tuple[str, ...] = ()
+    invited: date | None = None  # 契約の申込みの誘引: 入札公告日・指名日・見積依頼日
+    bid_day: date | None = None  # 入札日・見積日
+    minimum_price: int | None = None  # 最低制限価格
+    survey_price: int | None = None  # 低入札価格調査の基準価格
+    surveyed: date | None = None  # 低入札価格調査を行った日
+    quotes: int | None = None  # 見積書を徴した者の数
+    guarantee: int | None = None  # 契約保証金
+    guarantee_exemption: str = ""  # 契約保証金を免除した理由
+    advance: int | None = None  # 前払金
+    council: date | None = None  # 議会の議決の日
+    location: str = ""  # 工事場所・履行場所
+    mapped: frozenset[str] = frozenset()  # the register fields the file's layout gives
 
     @property
     def where(self) -> str:
         return f"{self.file_name} {self.line}行目"
+
+    @property
+    def participation_day(self) -> date | None:
+        """The day the vendor took part: 入札日・見積日, else the invitation, else 契約締結日."""
+        return self.bid_day or self.invited or self.day
+
+    @property
+    def days_that_matter(self) -> tuple[tuple[str, date], ...]:
+        """Every dated step the register gives (指名・見積依頼, 入札・見積, 契約締結)."""
+        return tuple((label, d) for label, d in (("公告・指名・見積依頼日", self.invited),
+                                                 ("入札・見積日", self.bid_day),
+                                                 ("契約締結日", self.day)) if d is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +87,10 @@ class Suspension:
 
     def covers(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+
+_MONEY = (("minimum_price", "最低制限価格"), ("survey_price", "調査基準価格"),
+          ("quotes", "見積者数"), ("guarantee", "契約保証金"), ("advance_payment", "前払金"))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -89,6 +117,7 @@ def parse_contracts(table: Table, file_name: str, settings: ContractsSettings
                     ) -> list[Contract]:
     """Every register row of ``table`` as a :class:`Contract` (never raises)."""
     lay = table.layout
+    mapped = frozenset((*lay.columns, *lay.constants))
     out = []
     for line, raw in table.rows:
         v = {k: lay.value(k, s) for k, s in raw.items()}
@@ -117,18 +146,31 @@ def parse_contracts(table: Table, file_name: str, settings: ContractsSettings
         if not vendor and not corp:
             problems.append("業者名も法人番号も空欄")
         periods = []
-        for f, label in (("period_from", "履行期間（自）"), ("period_to", "履行期間（至）")):
+        for f, label in (("period_from", "履行期間（自）"), ("period_to", "履行期間（至）"),
+                         ("invitation_date", "公告・指名・見積依頼日"),
+                         ("bid_date", "入札・見積日"), ("survey_date", "低入札価格調査日"),
+                         ("council_date", "議決日")):
             d = _day(v.get(f, ""))
             if v.get(f) and d is None:
                 problems.append(f"{label}が読めない（{v[f]}）")
             periods.append(d)
+        money: dict[str, int | None] = {}
+        for f, label in _MONEY:
+            money[f] = _amount(v.get(f, ""))
+            if v.get(f) and money[f] is None:
+                problems.append(f"{label}が読めない（{v[f]}）")
         out.append(Contract(
             file_name=file_name, line=line, number=number, key=normalize_ref(number), day=day,
             subject=v.get("subject", ""), method=method, category=category, vendor_name=vendor,
             corporate_number=corp, amount=amount, estimated_price=estimated,
             period_from=periods[0], period_to=periods[1],
             department=_department(lay, v, settings.department_column) or "（記載なし）",
-            problems=tuple(problems)))
+            problems=tuple(problems), invited=periods[2], bid_day=periods[3],
+            minimum_price=money["minimum_price"], survey_price=money["survey_price"],
+            surveyed=periods[4], quotes=money["quotes"], guarantee=money["guarantee"],
+            guarantee_exemption=v.get("guarantee_exemption", ""),
+            advance=money["advance_payment"], council=periods[5],
+            location=v.get("location", ""), mapped=mapped))
     return out
 
 

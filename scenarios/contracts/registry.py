@@ -19,26 +19,43 @@ contact differ; names compared up to company-type words, widths and old/new kanj
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from robots.kit.reconcile import company_key, company_parts, same_company
-from scenarios.contracts.applications import Application
+from ocr.japanese import normalize_text
+from robots.kit.companies import company_key, same_company
+from scenarios.contracts.applications import SOLE, Application
 
-__all__ = ["ATTRS", "Change", "Entry", "QualifiedList", "Source", "applications_into",
-           "diff_lists", "listed_row"]
+__all__ = ["ATTRS", "SOLE_PREFIX", "Change", "Entry", "QualifiedList", "Source",
+           "applications_into", "diff_lists", "is_sole_proprietor", "listed_row",
+           "sole_proprietor_id"]
 
 log = logging.getLogger(__name__)
 
 #: Vendor attributes a source carries (and the list shows).
 ATTRS = ("name", "kana", "representative_title", "representative_name", "postal_code",
-         "address", "phone", "fax", "email")
+         "address", "phone", "fax", "email", "keishin_date")
 _COMPARED = (("grade", "等級"), ("valid_to", "有効期間（至）"), ("name", "商号又は名称"),
              ("kana", "フリガナ"), ("representative", "代表者"), ("postal_code", "郵便番号"),
              ("address", "所在地"), ("phone", "電話番号"), ("fax", "FAX番号"))
 _DAY = timedelta(days=1)
+#: The list's key of a 個人事業主 (no corporate number, and no personal number is collected):
+#: 個人- and a digest of the name (屋号, else 氏名) and address, as normalised.
+SOLE_PREFIX = "個人-"
+
+
+def sole_proprietor_id(name: str, address: str) -> str:
+    """The stable key of a sole proprietor on the list (see :data:`SOLE_PREFIX`)."""
+    text = f"{company_key(name)}|{normalize_text(address).replace(' ', '')}"
+    return SOLE_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:10].upper()
+
+
+def is_sole_proprietor(vendor: str) -> bool:
+    """Whether a list key is a sole proprietor's (:func:`sole_proprietor_id`)."""
+    return vendor.startswith(SOLE_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +109,6 @@ class QualifiedList:
     def __init__(self) -> None:
         self._vendors: dict[str, _Vendor] = {}
         self._by_key: dict[str, set[str]] = {}
-        self._by_core_len: dict[int, list[tuple[str, str]]] = {}
 
     def _vendor(self, number: str, source: Source) -> _Vendor:
         v = self._vendors.setdefault(number, _Vendor())
@@ -100,7 +116,6 @@ class QualifiedList:
         name = source.attrs.get("name", "")
         if name:
             self._by_key.setdefault(company_key(name), set()).add(number)
-            self._by_core_len.setdefault(len(company_parts(name)[0]), []).append((number, name))
         return v
 
     def add_line(self, source: Source, category: str, grade: str, start: date, end: date
@@ -137,18 +152,20 @@ class QualifiedList:
         return list(dict.fromkeys(s.attrs.get("name", "") for s in v.sources
                                   if s.attrs.get("name"))) if v else []
 
+    def keishin(self, number: str, day: date) -> date | None:
+        """The latest 経審 審査基準日 the vendor's sources give on or before ``day``."""
+        v = self._vendors.get(number)
+        found = [d for s in (v.sources if v else ()) if (d := _iso(s.attrs.get("keishin_date")))
+                 and d <= day]
+        return max(found, default=None)
+
     def latest_name(self, number: str) -> str:
         names = self.names(number)
         return names[-1] if names else ""
 
     def by_name(self, name: str) -> list[str]:
-        """Corporate numbers whose names are ``name`` (see :func:`same_company`)."""
-        exact = self._by_key.get(company_key(name))
-        if exact:
-            return sorted(exact)
-        core = company_parts(name)[0]
-        return sorted({n for n, other in self._by_core_len.get(len(core), ())
-                       if same_company(name, other)})
+        """Vendors whose names are ``name`` (:func:`same_company`: never a similar name)."""
+        return sorted(self._by_key.get(company_key(name), ()))
 
     def listed(self, today: date) -> dict[tuple[str, str], Entry]:
         """(number, category) → the qualification valid today, else the next one to start."""
@@ -176,6 +193,13 @@ class QualifiedList:
         if last.cut_by and last.end < today:
             return f"{last.cut_by}にこの業種がない（{last.end:%Y-%m-%d}まで）"
         return f"有効期間満了（至 {last.end:%Y-%m-%d}）"
+
+
+def _iso(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def listed_row(e: Entry) -> dict[str, str]:
@@ -236,7 +260,12 @@ def applications_into(qlist: QualifiedList, apps: Iterable[Application]) -> None
         number = app.get("application_number")
         label = (f"申請（受付番号 {number}）" if number else
                  f"申請（{app.file_name} {app.locator}）")
-        qlist.add_application(Source(app.key, label, app.get("corporate_number"),
-                                     {k: app.get(k) for k in ATTRS}),
+        attrs = {k: app.get(k) for k in ATTRS}
+        vendor = app.get("corporate_number")
+        if app.get("applicant_type") == SOLE:  # 個人事業主: known by 屋号 (else 氏名) and address
+            attrs["name"] = app.get("trade_name") or app.get("name")
+            attrs["representative_name"] = app.get("name")
+            vendor = sole_proprietor_id(attrs["name"], app.get("address"))
+        qlist.add_application(Source(app.key, label, vendor, attrs),
                               app.categories, date.fromisoformat(app.get("valid_from")),
                               date.fromisoformat(app.get("valid_to")))

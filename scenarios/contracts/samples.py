@@ -1,7 +1,8 @@
 """Sample vendors, applications and suspensions with known truth (tests, demo, benchmark).
 
-A *world* is drawn from one seed. Vendors are real corporations (the NTA data of Sabae, valid
-check digits); each gets a qualification history the town's previous list records —
+A *world* is drawn from one seed. Vendors are fictitious (:mod:`.samples_names`: invented names,
+valid check digits, no real firm's number or name — a sample set names vendors as suspended
+and in findings); each gets a qualification history the town's previous list records —
 令和5・6年度 (2023-04-01〜2025-03-31, marked 失効 there), 令和7・8年度 (2025-04-01〜2027-03-31),
 some categories for 令和7年度 only — and a fate:
 
@@ -19,26 +20,30 @@ paper       applies on the paper form                                         �
 outsider    never qualified (a contract with it is 資格なし)                    —
 ==========  ================================================================  ============
 
-Names are written as companies write them: 株式会社 / (株) / ㈱, spaces, widths, old kanji
-forms; a change application in another spelling of the same name is not a change. Vendor
-names are unique up to that folding, so a name identifies a vendor. The register with its
-seeded violations is drawn by :mod:`scenarios.contracts.samples_register`.
+Names are written as companies write them: 株式会社 / (株) / ㈱ in its place, spaces, widths,
+old kanji forms; a change application in another spelling of the same name is not a change.
+Vendor names are unique up to that folding, so a name identifies a vendor; a few vendors
+have a twin with the legal form on the other side (株式会社X and X株式会社), another company.
+The register with its seeded violations is drawn by :mod:`scenarios.contracts.samples_register`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ocr.japanese import nfkc
-from robots.kit.reconcile import company_parts, same_company
+from robots.kit.companies import company_name, same_company
 from robots.samples.context import DocumentContext
-from robots.samples.sources import Corporation, corporations
+from robots.samples.sources import Corporation
+from scenarios.contracts.registry import sole_proprietor_id
+from scenarios.contracts.samples_names import fictitious_vendors
 
-__all__ = ["CATEGORY_WEIGHTS", "INVALID_KINDS", "P1", "P2", "P2A", "SAMPLE_TODAY", "SApp",
-           "SVendor", "VendorWorld", "build_vendors", "name_variant"]
+__all__ = ["CATEGORY_WEIGHTS", "INVALID_KINDS", "KEISHIN", "P1", "P2", "P2A", "POINTS",
+           "SAMPLE_TODAY", "STALE_KEISHIN", "WORKS_KINDS", "SApp", "SVendor", "VendorWorld",
+           "build_vendors", "name_variant"]
 
 SAMPLE_TODAY = dt.date(2026, 10, 1)
 P1 = (dt.date(2023, 4, 1), dt.date(2025, 3, 31))  # 令和5・6年度
@@ -47,12 +52,23 @@ P2A = (dt.date(2025, 4, 1), dt.date(2026, 3, 31))  # 令和7年度 only
 CATEGORY_WEIGHTS = {"土木一式": 0.22, "建築一式": 0.08, "舗装": 0.12,
                     "測量・建設コンサルタント": 0.1, "物品": 0.25, "役務": 0.16, "賃貸借": 0.07}
 GRADED = ("土木一式", "建築一式", "舗装")
-FATES = {"both": 0.46, "old": 0.08, "short": 0.08, "new": 0.12, "change": 0.12,
+_TRADES = {"土木一式": "土", "建築一式": "建", "舗装": "ほ"}
+FATES = {"sole": 0.01, "both": 0.45, "old": 0.08, "short": 0.08, "new": 0.12, "change": 0.12,
          "invalid": 0.05, "corrected": 0.02, "outsider": 0.07}
-INVALID_KINDS = ("check_digit", "no_representative", "no_grade", "unknown_category",
-                 "period_order", "no_contact", "rows_disagree")
+INVALID_KINDS = ("check_digit", "no_representative", "no_points", "unknown_category",
+                 "period_order", "no_contact", "rows_disagree", "no_permit", "keishin_old",
+                 "tax_old", "no_attachment")
+#: Kinds about works (建設業許可, 経審): the application gets a works category if it has none.
+WORKS_KINDS = ("no_points", "no_permit", "keishin_old")
+#: 経審 総合評定値 drawn for a grade (the town's 格付 of the default [grading] gives it back).
+POINTS = {"A": (800, 950), "B": (700, 799), "C": (600, 699), "D": (450, 599)}
+#: 審査基準日 of the 経審 the previous list records: for 令和5・6年度 and 令和7・8年度 lines,
+#: and the stale one of a few vendors (valid until 2025-10-31, 1 year 7 months) seeds use.
+KEISHIN = {P1[0]: dt.date(2023, 9, 30), P2[0]: dt.date(2025, 3, 31)}
+STALE_KEISHIN = dt.date(2024, 3, 31)
+#: Old forms of the vetted table (robots.kit.kanji) that companies still write.
 _VARIANT_KANJI = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
-                  "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
+                  "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
 _TYPE_FORMS = {"株式会社": ("株式会社", "(株)", "㈱", "（株）", "株式会社 "),
                "有限会社": ("有限会社", "(有)", "㈲", "（有）")}
 
@@ -78,7 +94,7 @@ class SApp:
 
 @dataclass
 class SVendor:
-    """One vendor of the world: a real corporation, its profile and qualification history."""
+    """One vendor of the world: a fictitious corporation, its profile and qualification history."""
 
     corp: Corporation
     fate: str
@@ -92,6 +108,18 @@ class SVendor:
     lines: list[tuple[str, str, dt.date, dt.date, str]] = field(default_factory=list)
     quals: list[tuple[str, str, dt.date, dt.date]] = field(default_factory=list)  # final truth
     new_rep: str = ""
+    permit: str = ""  # 建設業許可番号
+    trades: str = ""  # 許可業種
+    stale: bool = False  # its 経審 on the previous list runs out on 2025-10-31
+
+    @property
+    def sole(self) -> bool:
+        """A 個人事業主: no corporate number; ``corp.number`` is its list key."""
+        return self.corp.kind == "個人"
+
+    def keishin_ok(self, category: str, day: dt.date) -> bool:
+        """Whether a works contract on ``day`` (and 60 days before) has a 経審 in force."""
+        return not (self.stale and category in GRADED and day > dt.date(2025, 8, 31))
 
     @property
     def number(self) -> str:
@@ -153,26 +181,6 @@ def _categories(rng: np.random.Generator, k: int) -> list[tuple[str, str]]:
     return [(names[int(i)], _grade(rng, names[int(i)])) for i in sorted(picked)]
 
 
-def _usable(corps: list[Corporation]) -> list[Corporation]:
-    """Companies whose names CP932 holds and that no other company's name folds into."""
-    out: list[Corporation] = []
-    cores: dict[int, list[str]] = {}
-    for c in corps:
-        if c.kind == "399":
-            continue
-        try:
-            c.name.encode("cp932")
-            c.location.encode("cp932")
-        except UnicodeEncodeError:
-            continue
-        core = company_parts(c.name)[0]
-        if any(same_company(c.name, o) for o in cores.get(len(core), ())):
-            continue
-        cores.setdefault(len(core), []).append(c.name)
-        out.append(c)
-    return out
-
-
 def _vendor(corp: Corporation, fate: str, rng: np.random.Generator, today: dt.date) -> SVendor:
     ctx = DocumentContext(rng, today, corporate=True)
     ctx.__dict__["corp"] = corp
@@ -186,6 +194,12 @@ def _vendor(corp: Corporation, fate: str, rng: np.random.Generator, today: dt.da
 def _history(v: SVendor, rng: np.random.Generator) -> None:
     """The previous list's lines and the qualifications before this run's applications."""
     cats = _categories(rng, 1 + int(rng.choice(3, p=[0.5, 0.35, 0.15])))
+    authority = "国土交通大臣" if rng.random() < 0.1 else "熊本県知事"
+    kind = "特" if rng.random() < 0.15 else "般"
+    year, serial = int(rng.integers(1, 8)), int(rng.integers(100, 99999))
+    v.permit = f"{authority} 許可（{kind}-{year}）第{serial}号"
+    v.trades = "・".join(dict.fromkeys(_TRADES[c] for c in GRADED))  # every works trade
+    v.stale = v.fate == "both" and any(c in GRADED for c, _g in cats) and rng.random() < 0.08
     if v.fate in ("both", "old", "short", "change"):
         v.lines += [(c, g, *P1, "失効") for c, g in cats]
     if v.fate in ("both", "short", "change"):
@@ -205,24 +219,37 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
         raise ValueError("sample sets are drawn for a day between 2025-08-01 and 2027-03-31 "
                          "(令和7・8年度, after the 2025 revision of the limits)")
     rng = np.random.default_rng([seed, 701])
-    corps = _usable(list(corporations()))
-    order = rng.permutation(len(corps))
+    corps = fictitious_vendors(count + paper, np.random.default_rng([seed, 704]))
     vendors: list[SVendor] = []
     outsiders: list[Corporation] = []
     keys, p = list(FATES), np.array(list(FATES.values()))
-    for n, i in enumerate(order[: min(count + paper, len(corps))]):
-        corp = corps[int(i)]
+    trades: set[str] = set()  # 屋号 of the sole proprietors drawn
+    for n, corp in enumerate(corps):
         fate = "paper" if n < paper else keys[int(rng.choice(len(keys), p=p / p.sum()))]
         if n == paper and count > 8:
             fate = "corrected"  # every set shows a mistake settled by a corrected application
         elif paper < n <= paper + len(INVALID_KINDS) and count > 20:
             fate = "invalid"  # and every kind of mistake once
+        elif n == paper + len(INVALID_KINDS) + 1 and count > 20:
+            fate = "sole"  # and a 個人事業主
         if fate == "outsider":
             outsiders.append(corp)
             continue
+        if fate == "sole" and company_name(corp.name).core in trades:
+            fate = "new"  # a twin's words: one 個人事業主 per 屋号, a name identifies it
         v = _vendor(corp, fate, rng, today)
+        if fate == "sole":  # the made-up words without a legal form are its 屋号
+            trade = company_name(corp.name).core
+            trades.add(trade)
+            v.corp = replace(corp, kind="個人", name=trade,
+                             number=sole_proprietor_id(trade, v.address))
         _history(v, rng)
         vendors.append(v)
+    if count > 20 and not any(v.stale for v in vendors):  # every set has one stale 経審
+        works = [v for v in vendors if v.fate == "both" and any(
+            c in GRADED and g in ("A", "B") for c, g, *_ in v.lines)]
+        if works:
+            works[0].stale = True
     apps: list[SApp] = []
     changes: dict[str, str] = {}
     invalid = 0
@@ -239,12 +266,12 @@ def build_vendors(count: int, seed: int, *, today: dt.date = SAMPLE_TODAY, paper
 def _applications(v: SVendor, rng: np.random.Generator, today: dt.date,
                   changes: dict[str, str], n: int, invalid: int) -> list[SApp]:
     number = f"R08-{n + 1:05d}"
-    if v.fate in ("new", "corrected", "paper", "invalid"):
+    if v.fate in ("new", "corrected", "paper", "invalid", "sole"):
         start = (_month_start(today, -2), today, _month_start(today, 1))[
             int(rng.choice(3, p=[0.7, 0.15, 0.15]))]
         applied = min(start, today) - dt.timedelta(days=int(rng.integers(10, 40)))
-        if v.fate == "paper":
-            cats = [(c, _grade(rng, c)) for c in ("土木一式", "舗装", "物品")
+        if v.fate in ("paper", "sole"):  # no works: the paper form carries no 経審 points
+            cats = [(c, "") for c in ("物品", "役務", "測量・建設コンサルタント")
                     if rng.random() < 0.6] or [("役務", "")]
         else:
             cats = _categories(rng, 1 + int(rng.integers(3)))
@@ -252,7 +279,7 @@ def _applications(v: SVendor, rng: np.random.Generator, today: dt.date,
                    name_variant(v.name, rng), channel="paper" if v.fate == "paper" else "csv")
         if v.fate == "invalid":
             app.kind = INVALID_KINDS[invalid % len(INVALID_KINDS)]
-            if app.kind == "no_grade" and not any(c in GRADED for c, _ in cats):
+            if app.kind in WORKS_KINDS and not any(c in GRADED for c, _ in cats):
                 app.categories = [("土木一式", "B"), *cats]
             app.expected, app.open_review = "要確認", True
             return [app]

@@ -1,12 +1,16 @@
 """A sample contract register with seeded violations of every rule, and its exact truth.
 
 Clean contracts are made clean *by construction*, not by asking the checker: the vendor is
-qualified for the category on the contract date and not suspended; estimated prices of
-negotiated contracts are within the limit in force; competitive bids fall between 76 % and
-98.5 % of the estimated price; dates are in order; numbers are unique. Split orders cannot
-happen by accident: a vendor's negotiated contracts of one class within the split window of
-each other never sum above the *lowest* limit the class ever has (a contract may exceed that
-budget only when no other one of the vendor and class is within the window).
+qualified for the category on the day it took part (入札・見積日) and not suspended on any
+day of the contract (公告・指名・見積依頼, 入札・見積, 契約締結); estimated prices of negotiated
+contracts are within the limit in force on the invitation day; competitive bids fall between
+76 % and 98.5 % of the estimated price, at or above the minimum price (or surveyed when
+below the survey price), within the band of the vendor's grade; guarantees, advances, quotes
+and council resolutions are as the rules want; dates are in order; numbers are unique.
+Split orders cannot happen by accident: negotiated contracts of one vendor and class, or of
+one category and place, within the split window of each other never sum above the *lowest*
+limit the class ever has (a contract may exceed that budget only when no other one of the
+same key is within the window).
 
 Each seeded violation starts from a clean contract and changes one thing, so it breaks its
 rule only; the truth lists (rule, contract number[, the split group]). Boundary cases are
@@ -60,9 +64,11 @@ _PRICE = {"土木一式": (3e6, 6e7), "舗装": (2e6, 3e7), "建築一式": (5e6
           "賃貸借": (1e6, 1e7), "売払い": (1e6, 1e7), "貸付け": (1e6, 5e6)}
 _NEGOTIATED = {"土木一式": 0.25, "舗装": 0.3, "建築一式": 0.15, "測量・建設コンサルタント": 0.45,
                "物品": 0.6, "役務": 0.55, "賃貸借": 0.6, "売払い": 0.5, "貸付け": 0.7}
-RULE_IDS = ("not_qualified", "qualification_lapsed", "suspended", "invalid_corporate_number",
-            "name_mismatch", "duplicate_number", "date_order", "negotiated_over_limit",
-            "split_order", "bid_ratio", "register_data")
+#: Seeds about the vendor's standing set their own days (the others drop the invitation and bid
+#: days when the vendor was not qualified or was suspended then).
+_STANDING_RULES = ("not_qualified", "qualification_lapsed", "suspended")
+_GRADE_BANDS = {"A": (30_000_000, 80_000_000), "B": (10_000_000, 29_999_000),
+                "C": (3_000_000, 9_999_000), "D": (1_000_000, 2_999_000)}
 
 
 @dataclass
@@ -82,6 +88,17 @@ class SContract:
     period_to: dt.date
     department: str
     note: str = ""  # the seeded rule, or clean:<boundary>
+    location: str = ""
+    invited: dt.date | None = None
+    bid_day: dt.date | None = None
+    minimum_price: int | None = None
+    survey_price: int | None = None
+    surveyed: dt.date | None = None
+    quotes: int | None = None
+    guarantee: int | None = None
+    guarantee_exemption: str = ""
+    advance: int | None = None
+    council: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -119,19 +136,19 @@ class _Budget:
 
     def __init__(self, window: int) -> None:
         self.window = window
-        self.items: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        self.items: dict[tuple[str, ...], list[tuple[int, float]]] = {}
 
-    def near(self, key: tuple[str, str], day: dt.date) -> list[float]:
+    def near(self, key: tuple[str, ...], day: dt.date) -> list[float]:
         items = self.items.get(key, [])
         lo = bisect.bisect_left(items, (day.toordinal() - self.window, -1.0))
         hi = bisect.bisect_right(items, (day.toordinal() + self.window, float("inf")))
         return [a for _d, a in items[lo:hi]]
 
-    def fits(self, key: tuple[str, str], day: dt.date, amount: float, lowest: int) -> bool:
+    def fits(self, key: tuple[str, ...], day: dt.date, amount: float, lowest: int) -> bool:
         near = self.near(key, day)
         return not near or sum(near) + amount <= lowest
 
-    def add(self, key: tuple[str, str], day: dt.date, amount: float) -> None:
+    def add(self, key: tuple[str, ...], day: dt.date, amount: float) -> None:
         bisect.insort(self.items.setdefault(key, []), (day.toordinal(), amount))
 
 
@@ -144,7 +161,8 @@ class Drawer:
         self.settings = ContractsSettings()
         self.limits = LimitBook(self.settings)
         self.budget = _Budget(self.settings.split_window_days)
-        self.vendors = [v for v in world.vendors if v.quals and v.fate != "paper"]
+        self.vendors = [v for v in world.vendors if v.quals and v.fate not in ("paper", "sole")]
+        self.sole = [v for v in world.vendors if v.sole and v.quals]
         self.by_cat: dict[str, list[SVendor]] = {}
         for v in self.vendors:
             for c in {c for c, *_ in v.quals}:
@@ -177,7 +195,8 @@ class Drawer:
             if not pool:
                 return None
             v = self.pick(pool)
-            if v.qualified(category, day) and not self.suspended(v, day):
+            if (v.qualified(category, day) and not self.suspended(v, day)
+                    and v.keishin_ok(category, day)):
                 return v
         return None
 
@@ -185,9 +204,29 @@ class Drawer:
         self.seq += 1
         return f"{day.year if day.month >= 4 else day.year - 1}-{self.seq:06d}"
 
-    def subject(self, category: str) -> str:
+    def subject(self, category: str) -> tuple[str, str]:
+        """(subject, 工事・履行場所) of a new contract of ``category``."""
         pattern, works = _SUBJECTS[category]
-        return pattern.format(p=self.pick(_PLACES), f=self.pick(_FACILITIES), w=self.pick(works))
+        p, f = self.pick(_PLACES), self.pick(_FACILITIES)
+        where = f"美里町{p}地内" if "{p}" in pattern else f  # goods: delivered to a facility
+        return pattern.format(p=p, f=f, w=self.pick(works)), where
+
+    def place_key(self, c: SContract) -> tuple[str, ...]:
+        """The block of split candidates across vendors (every sample contract has a place)."""
+        return ("place", c.category, c.location)
+
+    def steps(self, day: dt.date, method: str) -> tuple[dt.date, dt.date]:
+        """(公告・指名・見積依頼日, 入札・見積日) before ``day``."""
+        if method in {"negotiated", "negotiated_other"}:
+            invited = day - dt.timedelta(days=int(self.rng.integers(5, 20)))
+            return invited, invited + dt.timedelta(days=int(self.rng.integers(2, 5)))
+        invited = day - dt.timedelta(days=int(self.rng.integers(20, 45)))
+        return invited, day - dt.timedelta(days=int(self.rng.integers(3, 10)))
+
+    def grade(self, v: SVendor | Corporation, category: str, day: dt.date) -> str:
+        if not isinstance(v, SVendor):
+            return ""
+        return next((g for c, g, s, e in v.quals if c == category and s <= day <= e), "")
 
     def price(self, category: str) -> int:
         lo, hi = _PRICE[category]
@@ -197,36 +236,97 @@ class Drawer:
         return self.settings.categories[category]
 
     def make(self, day: dt.date, category: str, method: str, vendor: SVendor | Corporation,
-             estimated: int, ratio: float, *, note: str = "", subject: str = "") -> SContract:
+             estimated: int, ratio: float, *, note: str = "", subject: str = "",
+             invited: dt.date | None = None, steps: bool = True, location: str | None = None
+             ) -> SContract:
+        """One contract, clean in every way the other rules look at (see the module docstring).
+
+        ``invited`` fixes the invitation day (the limit's day); ``steps=False`` leaves the
+        invitation and bid days blank (the contract date is then the day of every rule).
+        """
         corp = vendor.corp if isinstance(vendor, SVendor) else vendor
         name = name_variant(corp.name, self.rng) if self.rng.random() < 0.5 else corp.name
-        number = corp.number
-        if self.rng.random() < 0.08:
+        number = "" if isinstance(vendor, SVendor) and vendor.sole else corp.number
+        if number and self.rng.random() < 0.08:
             number = f"{number[0]}-{number[1:5]}-{number[5:9]}-{number[9:]}"
         start = day + dt.timedelta(days=int(self.rng.integers(1, 15)))
         amount = estimated if ratio >= 1 else int(estimated * ratio) // 1000 * 1000
-        c = SContract(self.number(day), day, subject or self.subject(category), method, category,
+        title, where = self.subject(category)
+        c = SContract(self.number(day), day, subject or title, method, category,
                       name, number, amount, estimated, start,
                       start + dt.timedelta(days=int(self.rng.integers(10, 200))),
-                      self.pick(_DEPTS[category]), note)
+                      self.pick(_DEPTS[category]), note, where if location is None else location)
+        if steps:
+            c.invited, c.bid_day = self.steps(day, method)
+            if invited is not None:
+                c.invited = invited
+                c.bid_day = max(c.bid_day, invited)  # type: ignore[type-var]
+            if isinstance(vendor, SVendor) and note not in _STANDING_RULES and (
+                    not vendor.qualified(category, c.bid_day)  # type: ignore[arg-type]
+                    or any(self.suspended(vendor, x) for x in (c.invited, c.bid_day))):
+                c.invited = c.bid_day = None
+        self.money(c)
         self.contracts.append(c)
         return c
+
+    def money(self, c: SContract) -> None:
+        """Minimum / survey price, quotes, guarantee, advance, council as the amount wants.
+
+        Called again by a seed that changed the amount.
+        """
+        cls, est, amount = self.cls(c.category), c.estimated, c.amount
+        assert isinstance(amount, int) and est is not None
+        c.minimum_price = c.survey_price = c.surveyed = c.quotes = c.guarantee = None
+        c.advance, c.council, c.guarantee_exemption = None, None, ""
+        if c.method in ("general", "designated"):
+            c.guarantee = -(-amount // 10)
+            if self.rng.random() < 0.2:
+                c.guarantee, c.guarantee_exemption = None, "履行保証保険契約の締結"
+            if cls == "works" and est >= 20_000_000:
+                c.survey_price = est * 85 // 100
+                if amount < c.survey_price:
+                    c.surveyed = (c.bid_day or c.day) + dt.timedelta(days=2)
+            elif cls == "works":
+                c.minimum_price = min(amount, int(est * self.rng.uniform(0.75, 0.9)))
+        elif c.method == "negotiated":
+            small = est <= self.settings.single_quote_up_to
+            c.quotes = 1 if small else int(self.rng.integers(2, 5))
+        if cls == "works" and amount >= 1_300_000 and self.rng.random() < 0.5:
+            c.advance = amount * 4 // 10 if self.rng.random() < 0.5 else amount * 3 // 10
+        if any(cls in t.classes and est >= t.amount for t in self.settings.council):
+            c.council = c.day - dt.timedelta(days=int(self.rng.integers(0, 10)))
 
     def competitive(self, day: dt.date, category: str, vendor: SVendor | Corporation, *,
                     note: str = "") -> SContract:
         method = "general" if self.rng.random() < 0.45 else "designated"
-        return self.make(day, category, method, vendor, self.price(category),
-                         float(self.rng.uniform(0.76, 0.985)), note=note)
+        grade = self.grade(vendor, category, day)
+        steady = grade == self.grade(vendor, category, day - dt.timedelta(days=45))
+        if grade in _GRADE_BANDS and category in self.settings.order_standard:
+            lo, hi = _GRADE_BANDS[grade]
+            price = int(self.rng.uniform(lo, hi)) // 1000 * 1000  # within the 発注標準
+        else:
+            price = self.price(category)
+        return self.make(day, category, method, vendor, price,  # a grade changed: no steps
+                         float(self.rng.uniform(0.76, 0.985)), note=note, steps=steady)
 
     def negotiated(self, day: dt.date, category: str, vendor: SVendor | Corporation,
-                   estimated: int, *, note: str = "") -> SContract | None:
-        """A negotiated contract within the budget that keeps split orders out, or None."""
+                   estimated: int, *, note: str = "", invited: dt.date | None = None
+                   ) -> SContract | None:
+        """A negotiated contract within the budgets that keep split orders out, or None."""
         key = (vendor.number, self.cls(category))
-        if not self.budget.fits(key, day, estimated, self.limits.lowest(key[1])):
+        lowest = self.limits.lowest(key[1])
+        if not self.budget.fits(key, day, estimated, lowest):
+            return None
+        c = self.make(day, category, "negotiated", vendor, estimated,
+                      float(self.rng.uniform(0.85, 1.0)), note=note, invited=invited)
+        place = self.place_key(c)
+        if not self.budget.fits(place, day, estimated, lowest):
+            self.contracts.pop()
+            self.seq -= 1
             return None
         self.budget.add(key, day, estimated)
-        return self.make(day, category, "negotiated", vendor, estimated,
-                         float(self.rng.uniform(0.85, 1.0)), note=note)
+        self.budget.add(place, day, estimated)
+        return c
 
     def clean(self) -> None:
         category = self.pick(list(_SUBJECTS))
@@ -237,10 +337,11 @@ class Drawer:
         if vendor is None:
             return
         if self.rng.random() < _NEGOTIATED[category]:
-            lim = self.limits.limit(self.cls(category), day)
+            invited, _bid = self.steps(day, "negotiated")
+            lim = self.limits.limit(self.cls(category), invited)
             top = lim.amount if lim else 0
             estimated = int(self.rng.uniform(0.05, 0.95) * top) // 1000 * 1000
-            if estimated and self.negotiated(day, category, vendor, estimated):
+            if estimated and self.negotiated(day, category, vendor, estimated, invited=invited):
                 return
         if category == "役務" and self.rng.random() < 0.1:
             self.make(day, category, "negotiated_other", vendor, self.price(category), 1.0)

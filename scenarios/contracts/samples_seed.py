@@ -11,60 +11,51 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import replace
+from fractions import Fraction
 
 from ocr.checkdigits import corporate_number_check_digit
-from scenarios.contracts.samples import SVendor, VendorWorld, name_variant
+from scenarios.contracts.samples import VendorWorld, name_variant
 from scenarios.contracts.samples_register import (
     SEED_RATE,
     START,
     Drawer,
     RegisterWorld,
-    SContract,
     Seeded,
     SSuspension,
+)
+from scenarios.contracts.samples_seed_more import (
+    AMOUNT_SEEDS,
+    clean_base,
+    qualified_vendor,
+    seed_sole,
 )
 
 __all__ = ["build_register", "seed_violations"]
 
 _DAY = dt.timedelta(days=1)
 _REVISION = dt.date(2025, 4, 1)
-_LIMIT_CASES = (  # (category, day, estimated price, violation?) — both sides of 2025-04-01
-    ("土木一式", dt.date(2025, 3, 31), 1_300_000, False),
-    ("土木一式", dt.date(2025, 3, 31), 1_300_001, True),
-    ("土木一式", dt.date(2025, 3, 31), 1_500_000, True),
-    ("土木一式", dt.date(2025, 4, 1), 1_500_000, False),
-    ("土木一式", dt.date(2025, 4, 1), 2_000_000, False),
-    ("土木一式", dt.date(2025, 4, 1), 2_000_001, True),
-    ("物品", dt.date(2025, 3, 31), 800_000, False),
-    ("物品", dt.date(2025, 3, 31), 800_001, True),
-    ("物品", dt.date(2025, 4, 1), 1_500_000, False),
-    ("物品", dt.date(2025, 4, 1), 1_500_001, True),
+_MAR31, _APR1, _APR10 = dt.date(2025, 3, 31), dt.date(2025, 4, 1), dt.date(2025, 4, 10)
+#: (category, contract day, invitation day, estimated price, violation?) — both sides of
+#: 2025-04-01, and the transitional provision: invited before it, concluded after → old table.
+_LIMIT_CASES = (
+    ("土木一式", _MAR31, _MAR31, 1_300_000, False),
+    ("土木一式", _MAR31, _MAR31, 1_300_001, True),
+    ("土木一式", _MAR31, _MAR31, 1_500_000, True),
+    ("土木一式", _APR1, _APR1, 1_500_000, False),
+    ("土木一式", _APR1, _APR1, 2_000_000, False),
+    ("土木一式", _APR1, _APR1, 2_000_001, True),
+    ("物品", _MAR31, _MAR31, 800_000, False),
+    ("物品", _MAR31, _MAR31, 800_001, True),
+    ("物品", _APR1, _APR1, 1_500_000, False),
+    ("物品", _APR1, _APR1, 1_500_001, True),
+    ("土木一式", _APR10, _MAR31, 1_300_001, True),   # invited under the old table
+    ("土木一式", _APR10, _MAR31, 1_300_000, False),
+    ("物品", _APR10, _APR1, 1_500_000, False),        # invited under the new one
 )
 
 
-def _qualified(d: Drawer, category: str, day: dt.date, *, exclude: object = None
-               ) -> SVendor | None:
-    for _ in range(10):
-        v = d.vendor_for(category, day)
-        if v is not None and v is not exclude:
-            return v
-    return None
-
-
-def _base(d: Drawer, note: str, lo: dt.date = START, hi: dt.date | None = None
-          ) -> tuple[SContract, SVendor]:
-    """A clean competitive contract of a qualified vendor (the start of most seeds)."""
-    for _ in range(50):
-        category = d.pick(("土木一式", "舗装", "物品", "役務", "測量・建設コンサルタント"))
-        day = d.day(lo, hi)
-        v = _qualified(d, category, day)
-        if v is not None:
-            return d.competitive(day, category, v, note=note), v
-    raise RuntimeError("no qualified vendor found for a seeded contract")
-
-
 def _suspensions(d: Drawer, k: int) -> None:
-    pool = [v for v in d.vendors if v.fate == "both"]
+    pool = [v for v in d.vendors if v.fate == "both" and not v.stale]
     for n in range(min(k, len(pool))):
         v = pool[int(d.rng.integers(len(pool)))]
         if any(s.vendor is v for s in d.suspensions):
@@ -106,6 +97,9 @@ def _lapsed(d: Drawer, n: int) -> None:
             day = d.day(first - dt.timedelta(days=60), first - _DAY)
         if not v.qualified(category, day) and not d.suspended(v, day) and day <= d.end:
             c = d.competitive(day, category, v, note="qualification_lapsed")
+            steps = [x for x in (c.invited, c.bid_day) if x is not None]
+            if any(v.qualified(category, x) or d.suspended(v, x) for x in steps):
+                c.invited = c.bid_day = None  # judged on the contract day, unqualified
             d.truth.append(Seeded("qualification_lapsed", c.number))
             return
 
@@ -127,7 +121,7 @@ def _suspended(d: Drawer, n: int) -> None:
 
 
 def _invalid_number(d: Drawer, n: int) -> None:
-    c, v = _base(d, "invalid_corporate_number")
+    c, v = clean_base(d, "invalid_corporate_number")
     digits = v.number
     if n % 3 == 2:
         c.corporate_number = digits[1:]  # 12 digits
@@ -138,7 +132,7 @@ def _invalid_number(d: Drawer, n: int) -> None:
 
 
 def _name_mismatch(d: Drawer, n: int) -> None:
-    c, v = _base(d, "name_mismatch")
+    c, v = clean_base(d, "name_mismatch")
     other = d.pick([o for o in d.vendors if o is not v])
     c.vendor = other.name
     c.corporate_number = v.number
@@ -146,17 +140,17 @@ def _name_mismatch(d: Drawer, n: int) -> None:
 
 
 def _duplicate(d: Drawer, n: int) -> None:
-    c, _v = _base(d, "duplicate_number")
+    c, _v = clean_base(d, "duplicate_number")
     if n % 2 == 0:
         d.contracts.append(replace(c))  # the same row exported twice
     else:
-        other, _ = _base(d, "duplicate_number")
+        other, _ = clean_base(d, "duplicate_number")
         other.number = c.number  # two contracts under one number
     d.truth.append(Seeded("duplicate_number", c.number))
 
 
 def _date_order(d: Drawer, n: int) -> None:
-    c, _v = _base(d, "date_order")
+    c, _v = clean_base(d, "date_order")
     if n % 2 == 0:
         c.period_from, c.period_to = c.period_to, c.period_from
     else:
@@ -166,30 +160,36 @@ def _date_order(d: Drawer, n: int) -> None:
 
 
 def _over_limit(d: Drawer, n: int, k: int) -> None:
-    cases = [case for case in _LIMIT_CASES if case[3]]
+    cases = [case for case in _LIMIT_CASES if case[4]]
     if n < len(cases):
-        category, day, estimated, _ = cases[n]
+        category, day, invited, estimated, _ = cases[n]
     else:
         category = d.pick(("土木一式", "物品", "役務", "測量・建設コンサルタント"))
         day = d.day()
-        lim = d.limits.limit(d.cls(category), day)
+        invited, _bid = d.steps(day, "negotiated")
+        lim = d.limits.limit(d.cls(category), invited)
         estimated = int(lim.amount * d.rng.uniform(1.05, 3.0)) // 1000 * 1000  # type: ignore[union-attr]
-    v = _qualified(d, category, day)
-    if v is None:
+    v = qualified_vendor(d, category, day)
+    if v is None or not v.qualified(category, invited):
         return
     c = d.make(day, category, "negotiated", v, estimated, float(d.rng.uniform(0.9, 1.0)),
-               note="negotiated_over_limit")
+               note="negotiated_over_limit", invited=invited)
+    c.bid_day = invited
     d.truth.append(Seeded("negotiated_over_limit", c.number))
 
 
 def _limit_edges(d: Drawer) -> None:
-    for category, day, estimated, bad in _LIMIT_CASES:
+    for category, day, invited, estimated, bad in _LIMIT_CASES:
         if bad:
             continue
         for _ in range(20):
-            v = _qualified(d, category, day)
-            if v is not None and d.negotiated(day, category, v, estimated,
-                                              note="clean:limit_edge"):
+            v = qualified_vendor(d, category, day)
+            if v is None or not v.qualified(category, invited):
+                continue
+            c = d.negotiated(day, category, v, estimated, note="clean:limit_edge",
+                             invited=invited)
+            if c is not None:
+                c.bid_day = invited
                 break
 
 
@@ -200,14 +200,16 @@ def _split(d: Drawer, n: int) -> None:
         last_day = first + dt.timedelta(days=d.settings.split_window_days)
         if (first < _REVISION) != (last_day < _REVISION):
             continue  # a group straddling the revision would be judged by the new limit
-        v = _qualified(d, category, first)
+        v = qualified_vendor(d, category, first)
         window = d.settings.split_window_days
         if v is None or any(not v.qualified(category, first + dt.timedelta(days=i))
                             or d.suspended(v, first + dt.timedelta(days=i))
                             for i in range(window + 1)):
             continue
         key = (v.number, d.cls(category))
-        if d.budget.near(key, first) or d.budget.near(key, last_day):
+        _title, where = d.subject(category)
+        place = ("place", category, where)
+        if any(d.budget.near(k, x) for k in (key, place) for x in (first, last_day)):
             continue
         lim = d.limits.limit(key[1], first).amount  # type: ignore[union-attr]
         size = 2 + n % 3
@@ -227,26 +229,36 @@ def _split(d: Drawer, n: int) -> None:
             d.budget.add(key, day, float("inf"))  # nothing else of the vendor near the group
             group.append(d.make(day, category, "negotiated", v, amount,
                                 float(d.rng.uniform(0.9, 1.0)), note="split_order",
-                                subject=subject))
+                                subject=subject, steps=False, location=where))
+            d.budget.add(place, day, float("inf"))  # nor of the place
         group.sort(key=lambda c: (c.day, c.number))
         d.truth.append(Seeded("split_order", group[0].number,
                               tuple(c.number for c in group)))
         return
 
 
+def _floor(d: Drawer, category: str) -> Fraction:
+    s = d.settings
+    return Fraction(str(s.bid_ratio_floors.get(d.cls(category), s.bid_ratio_min)))  # type: ignore[call-overload]
+
+
 def _bid_ratio(d: Drawer, n: int) -> None:
-    c, _v = _base(d, "bid_ratio")
-    ratio = d.rng.uniform(0.5, 0.68) if n % 2 == 0 else d.rng.uniform(1.02, 1.1)
+    c, _v = clean_base(d, "bid_ratio")
+    floor = float(_floor(d, c.category))
+    ratio = floor * d.rng.uniform(0.7, 0.97) if n % 2 == 0 else d.rng.uniform(1.02, 1.1)
     c.amount = int(c.estimated * ratio)  # type: ignore[operator]
+    d.money(c)
     d.truth.append(Seeded("bid_ratio", c.number))
-    if n < 2:  # exactly at the bounds: clean
-        edge, _ = _base(d, "clean:bid_ratio_edge")
-        edge.estimated = edge.estimated // 10 * 10  # type: ignore[operator]
-        edge.amount = edge.estimated * 7 // 10 if n == 0 else edge.estimated  # type: ignore[operator]
+    if n < 2:  # exactly at the floor of the class, and at 100 %: clean
+        edge, _ = clean_base(d, "clean:bid_ratio_edge")
+        edge.estimated = edge.estimated // 100 * 100  # type: ignore[operator]
+        edge.amount = (int(edge.estimated * _floor(d, edge.category)) if n == 0  # type: ignore[operator]
+                       else edge.estimated)
+        d.money(edge)
 
 
 def _register_data(d: Drawer, n: int) -> None:
-    c, _v = _base(d, "register_data")
+    c, _v = clean_base(d, "register_data")
     if n % 2 == 0:
         c.category = "その他工事"
     else:
@@ -258,12 +270,13 @@ def seed_violations(d: Drawer, k: int) -> None:
     """``k`` seeded violations per rule (more for the limit, whose boundaries all appear)."""
     _suspensions(d, max(2, k // 2 + 1))
     _limit_edges(d)
-    for n in range(max(k, sum(1 for c in _LIMIT_CASES if c[3]))):
+    for n in range(max(k, sum(1 for c in _LIMIT_CASES if c[4]))):
         _over_limit(d, n, k)
-    for n, fn in itertools.product(range(k), (_not_qualified, _lapsed, _invalid_number,
-                                              _name_mismatch, _duplicate, _date_order, _split,
-                                              _bid_ratio, _register_data)):
+    for n, fn in itertools.product(range(k), (
+            _not_qualified, _lapsed, _invalid_number, _name_mismatch, _duplicate, _date_order,
+            _split, _bid_ratio, _register_data, *AMOUNT_SEEDS)):
         fn(d, n)
+    seed_sole(d)
     for n in range(max(k, 2 * len(d.suspensions))):
         _suspended(d, n)
 

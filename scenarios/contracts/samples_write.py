@@ -31,7 +31,17 @@ from robots.samples import SampleDocument, make_values, render_sample, write_pag
 from robots.samples.context import DocumentContext
 from robots.sheets.csvout import write_csv
 from scenarios.contracts.applications import PAPER_CATEGORIES
-from scenarios.contracts.samples import SApp, SVendor, VendorWorld, build_vendors
+from scenarios.contracts.samples import (
+    GRADED,
+    KEISHIN,
+    P2,
+    POINTS,
+    STALE_KEISHIN,
+    SApp,
+    SVendor,
+    VendorWorld,
+    build_vendors,
+)
 from scenarios.contracts.samples_register import RegisterWorld
 from scenarios.contracts.samples_seed import build_register
 from scenarios.contracts.schemas import PACKAGED_MAPPINGS, SCHEMAS
@@ -41,7 +51,9 @@ __all__ = ["write_sample_set", "write_world"]
 _FORM = Path(__file__).parent / "forms" / "bid_qualification.toml"
 _APP_HEADER = ["受付番号", "申請日", "法人番号", "商号又は名称", "フリガナ", "代表者役職",
                "代表者氏名", "郵便番号", "所在地", "電話番号", "FAX番号", "メールアドレス",
-               "希望業種", "等級", "有効期間（自）", "有効期間（至）"]
+               "希望業種", "等級", "有効期間（自）", "有効期間（至）", "申請者区分", "屋号",
+               "建設業許可番号", "許可の有効期間（至）", "許可業種", "経審審査基準日", "総合評定値",
+               "納税証明書発行日", "添付書類"]
 
 
 def _layouts() -> dict[str, Layout]:
@@ -55,7 +67,7 @@ def _date(d: dt.date, rng: np.random.Generator) -> str:
 
 def _app_rows(app: SApp, lay: Layout, rng: np.random.Generator) -> list[list[str]]:
     v = app.vendor
-    number = v.number
+    number = "" if v.sole else v.number
     if app.kind == "check_digit":
         number = f"{(int(number[0]) + 3) % 10}{number[1:]}"
     rep = "" if app.kind == "no_representative" else (v.new_rep or v.rep_name)
@@ -66,28 +78,50 @@ def _app_rows(app: SApp, lay: Layout, rng: np.random.Generator) -> list[list[str
         cats.append(("物品", "") if cats[0][0] != "物品" else ("役務", ""))
     applied = _date(app.applied, rng)
     kana = v.corp.kana if rng.random() < 0.7 else normalize_kana(v.corp.kana)
+    works = any(c in GRADED for c, _g in cats)
+    permit = "" if app.kind == "no_permit" or not works else v.permit
+    keishin = app.applied - dt.timedelta(days=700 if app.kind == "keishin_old" else
+                                         int(rng.integers(60, 240)))
+    tax = app.applied - dt.timedelta(days=200 if app.kind == "tax_old" else
+                                     int(rng.integers(0, 60)))
+    papers = ["納税証明書", *([] if app.kind == "no_attachment" else ["誓約書"]),
+              *(["建設業許可通知書の写し", "経営事項審査結果通知書の写し"] if works else [])]
+    name, trade, who = (v.rep_name, v.name, "個人") if v.sole else (app.name, "", "法人")
+    if v.sole:
+        rep = ""
     rows = []
     for i, (cat, grade) in enumerate(cats):
-        if app.kind == "no_grade" and i == 0:
-            grade = ""
         raw_cat = "造園工事" if app.kind == "unknown_category" and i == 0 else lay.raw(
             "category", cat)
         address = v.address + ("別館" if app.kind == "rows_disagree" and i == 1 else "")
-        rows.append([app.number, applied, number, app.name, kana, v.rep_title, rep, v.postal,
-                     address, phone, fax, email, raw_cat, grade, f"{start:%Y/%m/%d}",
-                     f"{end:%Y/%m/%d}"])
+        low, high = POINTS.get(grade, (0, 0))
+        points = "" if cat not in GRADED or app.kind == "no_points" else str(
+            int(rng.integers(low, high + 1)))
+        rows.append([app.number, applied, number, name, kana, "" if v.sole else v.rep_title,
+                     rep, v.postal, address, phone, fax, email, raw_cat, grade,
+                     f"{start:%Y/%m/%d}", f"{end:%Y/%m/%d}", who, trade, permit,
+                     "2029/03/31" if permit else "", v.trades if permit else "",
+                     f"{keishin:%Y/%m/%d}" if works else "", points, f"{tax:%Y/%m/%d}",
+                     "・".join(papers)])
     return rows
 
 
 def _previous_list(path: Path, world: VendorWorld, lay: Layout) -> None:
+    def keishin(v: SVendor, start: dt.date) -> str:
+        if not any(c in GRADED for c, *_ in v.lines):
+            return ""
+        day = STALE_KEISHIN if v.stale and start == P2[0] else KEISHIN.get(start)
+        return day.isoformat() if day else ""
+
     rows = [{"corporate_number": v.number, "name": v.name, "kana": v.corp.kana,
              "representative_title": v.rep_title, "representative_name": v.rep_name,
              "postal_code": v.postal, "address": v.address, "phone": v.phone, "fax": v.fax,
              "email": v.email, "category": c, "grade": g, "valid_from": s.isoformat(),
              "valid_to": e.isoformat(), "status": st,
-             "source": "令和5・6年度定期受付" if s.year == 2023 else "令和7・8年度定期受付"}
-            for v in world.vendors for c, g, s, e, st in v.lines]
-    write_layout_csv(path, lay, rows, date_fields=("valid_from", "valid_to"))
+             "source": "令和5・6年度定期受付" if s.year == 2023 else "令和7・8年度定期受付",
+             "keishin_date": keishin(v, s)}
+            for v in world.vendors if not v.sole for c, g, s, e, st in v.lines]
+    write_layout_csv(path, lay, rows, date_fields=("valid_from", "valid_to", "keishin_date"))
 
 
 def _register(path: Path, reg: RegisterWorld, lay: Layout, rng: np.random.Generator) -> None:
@@ -95,6 +129,9 @@ def _register(path: Path, reg: RegisterWorld, lay: Layout, rng: np.random.Genera
         if x is None or isinstance(x, str):
             return x or ""
         return f"{x:,}" if rng.random() < 0.5 else str(x)
+
+    def day(d: dt.date | None) -> str:
+        return "" if d is None else _date(d, rng)
 
     rows = []
     for c in reg.contracts:
@@ -107,7 +144,12 @@ def _register(path: Path, reg: RegisterWorld, lay: Layout, rng: np.random.Genera
             "vendor_name": c.vendor, "corporate_number": c.corporate_number,
             "amount": amount(c.amount), "estimated_price": amount(c.estimated),
             "period_from": f"{c.period_from:%Y/%m/%d}", "period_to": f"{c.period_to:%Y/%m/%d}",
-            "department": c.department})
+            "department": c.department, "location": c.location,
+            "invitation_date": day(c.invited), "bid_date": day(c.bid_day),
+            "minimum_price": amount(c.minimum_price), "survey_price": amount(c.survey_price),
+            "survey_date": day(c.surveyed), "quotes": "" if c.quotes is None else str(c.quotes),
+            "guarantee": amount(c.guarantee), "guarantee_exemption": c.guarantee_exemption,
+            "advance_payment": amount(c.advance), "council_date": day(c.council)})
     write_layout_csv(path, lay, rows)
 
 

@@ -35,12 +35,16 @@ APPLICATION = TableSchema(
     "application",
     ("application_number", "application_date", "corporate_number", "name", "kana",
      "representative_title", "representative_name", "postal_code", "address", "phone", "fax",
-     "email", "category", "grade", "valid_from", "valid_to", "fiscal_years"),
-    ("corporate_number", "name", "category"), "入札参加資格申請データ")
+     "email", "category", "grade", "valid_from", "valid_to", "fiscal_years", "applicant_type",
+     "trade_name", "permit_number", "permit_expiry", "permit_trades", "keishin_date",
+     "keishin_points", "tax_certificate_date", "attachments"),
+    ("name", "category"), "入札参加資格申請データ")
 REGISTER = TableSchema(
     "register",
     ("contract_number", "contract_date", "subject", "method", "category", "vendor_name",
-     "corporate_number", "amount", "estimated_price", "period_from", "period_to", "department"),
+     "corporate_number", "amount", "estimated_price", "period_from", "period_to", "department",
+     "invitation_date", "bid_date", "minimum_price", "survey_price", "survey_date", "quotes",
+     "guarantee", "guarantee_exemption", "advance_payment", "council_date", "location"),
     ("contract_number", "contract_date", "method", "category", "vendor_name", "amount"),
     "契約台帳")
 SUSPENSIONS = TableSchema(
@@ -51,7 +55,7 @@ VENDOR_LIST = TableSchema(
     "vendor_list",
     ("corporate_number", "name", "kana", "representative_title", "representative_name",
      "postal_code", "address", "phone", "fax", "email", "category", "grade", "valid_from",
-     "valid_to", "status", "source"),
+     "valid_to", "status", "source", "keishin_date"),
     ("corporate_number", "name", "category", "valid_from", "valid_to"), "資格者名簿")
 SCHEMAS = (APPLICATION, REGISTER, SUSPENSIONS, VENDOR_LIST)
 #: The kinds a file dropped in the inbox may be (a vendor list is named in the configuration).

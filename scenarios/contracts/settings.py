@@ -35,6 +35,7 @@ __all__ = [
     "METHODS",
     "METHOD_JA",
     "ContractsSettings",
+    "CouncilThreshold",
     "LimitTable",
     "layouts_for",
 ]
@@ -88,6 +89,39 @@ class LimitTable(_Model):
         return getattr(self, cls)
 
 
+class CouncilThreshold(_Model):
+    """Contracts that need the council's resolution (議会の議決) from an estimated price on.
+
+    地方自治法第96条第1項第5号・第8号; 施行令第121条の2 — 別表第3 (契約: 町村の工事又は製造の
+    請負 5,000万円) and 別表第4 (財産の取得又は処分: 町村 700万円; 土地は1件5,000㎡以上に限る),
+    as the town's ordinance (条例) sets them: "予定価格の金額が…を下らない" — at or above.
+    """
+
+    title: str = Field(min_length=1)
+    classes: tuple[LimitClass, ...] = Field(min_length=1)
+    amount: int = Field(gt=0)
+
+
+_COUNCIL = (
+    {"title": "地方自治法施行令 別表第3（町村: 工事又は製造の請負）", "classes": ("works",),
+     "amount": 50_000_000},
+    {"title": "地方自治法施行令 別表第4（町村: 財産の取得又は処分）",
+     "classes": ("purchases", "sales"), "amount": 7_000_000},
+)
+#: 発注標準: the lowest estimated price (税込) each grade takes, per graded category; a grade's
+#: band ends where the next higher grade's begins. Illustrative amounts: the town sets its own.
+_ORDER_STANDARD = {c: {"A": 30_000_000, "B": 10_000_000, "C": 3_000_000, "D": 0}
+                   for c in ("土木一式", "建築一式", "舗装", "電気", "管")}
+
+
+#: 格付: the least 経審 総合評定値 (P点) of each grade, per graded category (illustrative: the
+#: town's 格付基準 sets its own; 地方自治法施行令第167条の5第1項・第167条の11第2項).
+_GRADING = {c: {"A": 800, "B": 700, "C": 600, "D": 0}
+            for c in ("土木一式", "建築一式", "舗装", "電気", "管")}
+#: The 建設業法 trade (別表第一, as permits abbreviate it) each works category needs.
+_PERMIT_TRADES = {"土木一式": "土", "建築一式": "建", "舗装": "ほ", "電気": "電", "管": "管"}
+
+
 class ContractsSettings(_Model):
     """``[scenarios.contracts]`` in config.toml (paths relative to the config file)."""
 
@@ -114,6 +148,40 @@ class ContractsSettings(_Model):
     bid_ratio_min: float = Field(default=0.70, ge=0)
     bid_ratio_max: float = Field(default=1.00, gt=0)
     bid_ratio_methods: tuple[Method, ...] = ("general", "designated")
+    # 落札率の下限 per class (契約種別): a monitoring floor the town chooses, e.g. works at the
+    # lowest 最低制限価格 of the 中央公契連モデル (75 %); classes not named use bid_ratio_min
+    bid_ratio_floors: dict[LimitClass, float] = Field(
+        default_factory=lambda: {"works": 0.75, "others": 0.60})
+    # 施行令第167条の2第1項第1号 by the date of the 契約の申込みの誘引 (令和7年政令第94号 附則):
+    # "invitation" = the register's 公告・指名・見積依頼日 when given, else 契約締結日
+    limit_date: Literal["invitation", "contract"] = "invitation"
+    min_quotes: int = Field(default=2, ge=1)  # 随意契約: quotes needed (the town's 契約規則)
+    single_quote_up_to: int = Field(default=100_000, ge=0)  # ... one enough up to this 予定価格
+    guarantee_rate: float = Field(default=0.10, ge=0, le=1)  # 契約保証金 (施行令第167条の16)
+    guarantee_methods: tuple[Method, ...] = ("general", "designated")
+    advance_max_ratio: float = Field(default=0.40, ge=0, le=1)  # 前払金 (施行規則附則第3条)
+    advance_classes: tuple[LimitClass, ...] = ("works",)
+    council: tuple[CouncilThreshold, ...] = Field(
+        default_factory=lambda: tuple(CouncilThreshold.model_validate(t) for t in _COUNCIL))
+    order_standard: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {c: dict(g) for c, g in _ORDER_STANDARD.items()})
+    order_standard_methods: tuple[Method, ...] = ("general", "designated")
+    grading: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {c: dict(g) for c, g in _GRADING.items()})
+    permit_trades: dict[str, str] = Field(default_factory=lambda: dict(_PERMIT_TRADES))
+    # 経審: the 審査基準日 covers contracts for 1 year 7 months (建設業法施行規則第18条の2)
+    keishin_valid_months: int = Field(default=19, ge=1)
+    # ... needed for works from these contract amounts (建設業法施行令第27条の13: 500万円,
+    # 建築一式工事 1,500万円)
+    keishin_from: dict[str, int] = Field(default_factory=lambda: {
+        "土木一式": 5_000_000, "建築一式": 15_000_000, "舗装": 5_000_000, "電気": 5_000_000,
+        "管": 5_000_000})
+    tax_certificate_max_days: int = Field(default=90, ge=0)  # 納税証明書: issued within (規則)
+    required_attachments: dict[str, tuple[str, ...]] = Field(default_factory=lambda: {
+        "all": ("納税証明書", "誓約書"),
+        "works": ("建設業許可通知書の写し", "経営事項審査結果通知書の写し")})
+    name_reading_similarity: float = Field(default=70.0, ge=0, le=100)
+    split_across_vendors: bool = True  # also list groups of several vendors (candidates)
     department_column: str = ""  # register column summarised per department (default: mapped)
     severity: dict[RuleId, Severity] = Field(default_factory=dict)
     list_workbook_name: str = Field(default="資格者名簿", min_length=1)
@@ -124,8 +192,9 @@ class ContractsSettings(_Model):
     @model_validator(mode="after")
     def _consistent(self) -> ContractsSettings:
         problems = []
-        if self.bid_ratio_min > self.bid_ratio_max:
-            problems.append("bid_ratio_min must not be above bid_ratio_max")
+        if self.bid_ratio_min > self.bid_ratio_max or any(
+                f > self.bid_ratio_max for f in self.bid_ratio_floors.values()):
+            problems.append("bid_ratio_min and bid_ratio_floors must not be above bid_ratio_max")
         statutory = sorted((t for t in self.limits if t.kind == "statutory"),
                            key=lambda t: t.since or date.min)
         if not statutory:
@@ -146,6 +215,18 @@ class ContractsSettings(_Model):
                 if own is not None and top is not None and own > top:
                     problems.append(f"limits: town table {t.title!r} sets {c} {own:,} above the "
                                     f"statutory {top:,} of {law.title!r}")  # type: ignore[union-attr]
+        for cat, bands in self.order_standard.items():
+            if cat not in self.categories:
+                problems.append(f"order_standard: unknown category {cat!r}")
+            odd = [g for g in bands if g not in self.grades]
+            if odd:
+                problems.append(f"order_standard.{cat}: unknown grades {', '.join(odd)}")
+        for cat, bands in self.grading.items():
+            if cat not in self.categories or any(g not in self.grades for g in bands):
+                problems.append(f"grading.{cat}: unknown category or grade")
+        odd = [k for k in self.required_attachments if k != "all" and k not in LIMIT_CLASSES]
+        if odd:
+            problems.append(f"required_attachments: keys are 'all' or a class, not {odd}")
         unknown = [c for c in self.no_qualification if c not in self.categories]
         if unknown:
             problems.append(f"no_qualification: unknown categories {', '.join(unknown)}")

@@ -20,7 +20,7 @@ from openpyxl.styles import Font
 
 from robots.sheets.results import Col, save_workbook, write_table
 from robots.sheets.write import sheet_title
-from scenarios.contracts.registry import Change, Entry, listed_row
+from scenarios.contracts.registry import Change, Entry, is_sole_proprietor, listed_row
 
 __all__ = ["write_list_workbook"]
 
@@ -39,10 +39,11 @@ REVIEW_COLS = [Col("ファイル"), Col("位置"), Col("受付番号"), Col("法
 
 def _list_row(e: Entry, today: dt.date) -> list[Any]:
     r = listed_row(e)
-    return [e.number, r["name"], r["kana"], r["representative_title"],
-            r["representative_name"], r["postal_code"], r["address"], r["phone"], r["fax"],
-            e.category, e.grade, r["valid_from"], r["valid_to"],
-            "有効" if e.covers(today) else "有効期間前", r["source"]]
+    number = "" if is_sole_proprietor(e.number) else e.number
+    return [number, r["name"], r["kana"], r["representative_title"], r["representative_name"],
+            r["postal_code"], r["address"], r["phone"], r["fax"], e.category, e.grade,
+            r["valid_from"], r["valid_to"], "有効" if e.covers(today) else "有効期間前",
+            r["source"]]
 
 
 def write_list_workbook(path: Path, *, run_id: str, today: dt.date, rows: Sequence[Entry],

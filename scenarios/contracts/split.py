@@ -13,6 +13,12 @@ Subjects are compared without what numbers a series: digits, kanji numerals, bra
 その／第／期／回／号, so 道路補修工事（その１） and 道路補修工事（その２） are the same subject.
 Each maximal group is reported once (a group inside a reported one is not reported again);
 the same contract number twice in the register counts once.
+
+A work can also be split *across vendors*. :func:`find_split_candidates` lists, as candidates
+for a person to judge, small negotiated contracts of the same category at the same place
+(工事・履行場所; without one, with similar subjects) with two vendors or more, within the window,
+together above the limit. The limit of each contract is the one of its decision day
+(:meth:`LimitBook.decision_day`).
 """
 
 from __future__ import annotations
@@ -53,55 +59,102 @@ class SplitGroup:
     limit: Limit
 
 
-def find_split_orders(contracts: Sequence[Contract], settings: ContractsSettings,
-                      limits: LimitBook, vendor_of: Callable[[Contract], str]
-                      ) -> list[SplitGroup]:
-    """Every maximal split-order group of ``contracts`` (see the module docstring)."""
-    window = timedelta(days=settings.split_window_days)
-    blocks: dict[tuple[str, str], list[tuple[Contract, int, Limit]]] = {}
+_Item = tuple[Contract, int, Limit]
+
+
+def _small_negotiated(contracts: Sequence[Contract], settings: ContractsSettings,
+                      limits: LimitBook) -> list[tuple[Contract, str, _Item]]:
+    """(contract, class, item) of each negotiated contract within its limit, once per number."""
+    out = []
     seen: set[str] = set()
     for c in contracts:
         if c.key in seen or not c.key:
             continue
         seen.add(c.key)
         cls = settings.categories.get(c.category)
-        if c.method != "negotiated" or c.day is None or cls is None:
+        day = limits.decision_day(c)
+        if c.method != "negotiated" or c.day is None or day is None or cls is None:
             continue
         amount = limits.compared(c.amount, c.estimated_price)
-        lim = limits.limit(cls, c.day)
-        vendor = vendor_of(c)
-        if amount is None or lim is None or amount > lim.amount or not vendor:
+        lim = limits.limit(cls, day)
+        if amount is None or lim is None or amount > lim.amount:
             continue
-        blocks.setdefault((vendor, cls), []).append((c, amount, lim))
+        out.append((c, cls, (c, amount, lim)))
+    return out
+
+
+def _groups(label: str, items: list[_Item], window: timedelta, similar: Callable[
+        [Contract, Contract], bool], enough: Callable[[list[_Item]], bool]) -> list[SplitGroup]:
+    """Maximal groups of ``items`` (one block) starting at each member, within the window."""
+    items.sort(key=lambda t: (t[0].day, t[0].key))
+    found: list[frozenset[int]] = []
+    for i, (first, _a, _l) in enumerate(items):
+        members = [i]
+        for j in range(i + 1, len(items)):
+            other = items[j][0]
+            if other.day - first.day > window:  # type: ignore[operator]
+                break
+            if similar(first, other):
+                members.append(j)
+        chosen = [items[m] for m in members]
+        if len(members) < 2 or not enough(chosen):
+            continue
+        total = sum(a for _c, a, _l in chosen)
+        if total > max(lim.amount for _c, _a, lim in chosen):
+            found.append(frozenset(members))
+    out = []
+    for g in found:
+        if any(g < other for other in found):
+            continue
+        chosen = [items[m] for m in sorted(g)]
+        out.append(SplitGroup(label, tuple(c for c, _a, _l in chosen),
+                              tuple(a for _c, a, _l in chosen), sum(a for _c, a, _l in chosen),
+                              max((lim for _c, _a, lim in chosen), key=lambda lim: lim.amount)))
+    return out
+
+
+def _similar_subjects(settings: ContractsSettings) -> Callable[[Contract, Contract], bool]:
+    def similar(a: Contract, b: Contract) -> bool:
+        ka = subject_key(a.subject)
+        return bool(ka) and fuzz.ratio(ka, subject_key(b.subject)) >= settings.split_similarity
+
+    return similar
+
+
+def find_split_candidates(contracts: Sequence[Contract], settings: ContractsSettings,
+                          limits: LimitBook, vendor_of: Callable[[Contract], str]
+                          ) -> list[SplitGroup]:
+    """Groups across vendors (see the module docstring); ``vendor`` holds what joins them."""
+    window = timedelta(days=settings.split_window_days)
+    blocks: dict[tuple[str, str, str], list[_Item]] = {}
+    for c, cls, item in _small_negotiated(contracts, settings, limits):
+        blocks.setdefault((cls, c.category, nfkc(c.location).replace(" ", "")), []).append(item)
+
+    def vendors(chosen: list[_Item]) -> bool:
+        return len({vendor_of(c) for c, _a, _l in chosen}) > 1
+
+    out: list[SplitGroup] = []
+    for (_cls, _cat, place), items in blocks.items():
+        if len(items) > 1:
+            label = f"工事・履行場所「{place}」" if place else "類似した件名"
+            out += _groups(label, items, window,
+                           (lambda a, b: True) if place else _similar_subjects(settings), vendors)
+    return out
+
+
+def find_split_orders(contracts: Sequence[Contract], settings: ContractsSettings,
+                      limits: LimitBook, vendor_of: Callable[[Contract], str]
+                      ) -> list[SplitGroup]:
+    """Every maximal split-order group of ``contracts`` (see the module docstring)."""
+    window = timedelta(days=settings.split_window_days)
+    blocks: dict[tuple[str, str], list[tuple[Contract, int, Limit]]] = {}
+    for c, cls, item in _small_negotiated(contracts, settings, limits):
+        vendor = vendor_of(c)
+        if vendor:
+            blocks.setdefault((vendor, cls), []).append(item)
     groups: list[SplitGroup] = []
     for (vendor, _cls), items in blocks.items():
-        if len(items) < 2:
-            continue
-        items.sort(key=lambda t: (t[0].day, t[0].key))
-        found: list[frozenset[int]] = []
-        for i, (first, _a, _l) in enumerate(items):
-            key = subject_key(first.subject)
-            if not key:
-                continue
-            members = [i]
-            for j in range(i + 1, len(items)):
-                other = items[j][0]
-                if other.day - first.day > window:  # type: ignore[operator]
-                    break
-                if fuzz.ratio(key, subject_key(other.subject)) >= settings.split_similarity:
-                    members.append(j)
-            if len(members) < 2:
-                continue
-            total = sum(items[m][1] for m in members)
-            limit = max((items[m][2] for m in members), key=lambda lim: lim.amount)
-            if total > limit.amount:
-                found.append(frozenset(members))
-        for g in found:
-            if any(g < other for other in found):
-                continue
-            chosen = sorted(g)
-            groups.append(SplitGroup(
-                vendor, tuple(items[m][0] for m in chosen), tuple(items[m][1] for m in chosen),
-                sum(items[m][1] for m in chosen),
-                max((items[m][2] for m in chosen), key=lambda lim: lim.amount)))
+        if len(items) > 1:
+            groups += _groups(vendor, items, window, _similar_subjects(settings),
+                              lambda chosen: True)
     return groups

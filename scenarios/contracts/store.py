@@ -73,6 +73,15 @@ MIGRATIONS: list[tuple[str, str]] = [
     """),
     # the documents table of robots.kit.state, shared with the other table-or-scan scenario
     ("0002_first_run", "ALTER TABLE applications ADD COLUMN first_run TEXT NOT NULL DEFAULT ''"),
+    # a clerk's 妥当 / 誤検知 on a finding, read back from the findings workbook
+    ("0003_verdicts", """
+    CREATE TABLE verdicts (
+        finding_id TEXT PRIMARY KEY,        -- rule:contract number[:row]
+        verdict TEXT NOT NULL,              -- 妥当 | 誤検知
+        note TEXT NOT NULL,
+        source TEXT NOT NULL                -- <run id>/<workbook> it was read from
+    );
+    """),
 ]
 
 
@@ -107,6 +116,17 @@ class ContractStore(DocumentState):
     def suspensions(self) -> list[tuple[dict[str, str], str]]:
         return [(json.loads(r["fields"]), r["source"])
                 for r in self.db.execute("SELECT * FROM suspensions ORDER BY arrival")]
+
+    # -- clerks' verdicts on findings ---------------------------------------------------------
+
+    def upsert_verdict(self, finding_id: str, verdict: str, note: str, source: str) -> None:
+        self.db.execute("INSERT INTO verdicts VALUES (?, ?, ?, ?) ON CONFLICT(finding_id) DO "
+                        "UPDATE SET verdict = excluded.verdict, note = excluded.note, "
+                        "source = excluded.source", (finding_id, verdict, note, source))
+
+    def verdicts(self) -> dict[str, tuple[str, str]]:
+        return {r["finding_id"]: (r["verdict"], r["note"])
+                for r in self.db.execute("SELECT * FROM verdicts")}
 
     # -- snapshots ---------------------------------------------------------------------------
 

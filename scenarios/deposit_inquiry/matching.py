@@ -32,12 +32,12 @@ from datetime import date
 from enum import StrEnum
 
 from ocr.japanese import normalize_text
+from robots.kit.kanji import kanji_equivalent
 from robots.kit.reconcile import (
     Entity,
     Link,
     Matcher,
     first_occurrences,
-    kanji_equivalent,
     latin_readings,
     name_key,
     name_score,

@@ -29,8 +29,8 @@ unsent                 a ledger row not sent yet (no 照会日, no 回答期限)
 rest, so that adding them left every other draw of a seed as it was.
 
 ``strict`` draws keep accidental look-alikes out (an unknown person with the same name or
-birth date at the same bank as an inquiry) so that small test sets have an exact truth;
-the benchmark leaves them in, as life does.
+birth date at the same bank as an inquiry) so that small test sets have an exact truth; the
+benchmark leaves them in, as life does.
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ REVIEW_KINDS = {"no_number": 0.30, "kana_typo": 0.20, "kana_typo_no_number": 0.1
 UNKNOWN_RATE, DUPLICATE_RATE, TWIN_RATE, VARIANT_RATE = 0.03, 0.02, 0.01, 0.35
 LATIN_RATE, BANK_STYLE_RATE, UNSENT_RATE = 0.01, 0.01, 0.1
 _VU_SPELLING = {"バ": "ヴァ", "ビ": "ヴィ", "ベ": "ヴェ", "ボ": "ヴォ"}
-#: Old and variant kanji forms banks still print (all in CP932); equivalent under ja-itaiji.
+#: Old kanji forms banks still print (in CP932), equal under robots.kit.kanji (not 嶋: not 島).
 KANJI_VARIANTS = {"高": "髙", "崎": "﨑", "辺": "邊", "斎": "齋", "沢": "澤", "浜": "濱",
-                  "島": "嶋", "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
+                  "国": "國", "桜": "櫻", "広": "廣", "恵": "惠", "真": "眞"}
 _TYPO = dict(zip("カガキクコサシスセソタダトハヒフホマナミロリヨオアイエウツチケテノメユレルン",
                  "ガカギグゴザジズゼゾダタドバビブボナマニルイユアオエイオスシゲデソネヨルレム",
                  strict=True))
