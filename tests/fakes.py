@@ -140,7 +140,10 @@ class ReplayEngine:
             if multiprocessing.parent_process() is None:
                 raise RuntimeError("refusing to hang the test process itself")
             time.sleep(3600)
-        return EngineReading(self.name, text, REPLAY_CONFIDENCE)
+        # per-character scores as RapidOCR gives them: each printed character read with
+        # certainty and no other candidate, so nothing hints at a variant kanji
+        chars = tuple((ch, 1.0, ()) for ch in text)
+        return EngineReading(self.name, text, REPLAY_CONFIDENCE, chars)
 
 
 def install_fake_engine(monkeypatch: pytest.MonkeyPatch, folder: Path, tape: Path) -> None:

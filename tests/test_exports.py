@@ -297,7 +297,7 @@ def test_every_problem_of_a_layout_is_named(tmp_path: Path,
     assert main(["exports", "check", str(path)]) == ExitCode.CONFIG
     err = capsys.readouterr().err
     assert "columns.0 (a).field: form juminhyo_request has no field 'nosuch'" in err
-    assert "columns.1 (b).date: field name is a text, not a date" in err
+    assert "columns.1 (b).date: field name is a name, not a date" in err
     assert "no code for option(s) 同一世帯員, 代理人" in err
     assert "a checkbox needs codes for exactly" in err
 
