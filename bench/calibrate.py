@@ -29,7 +29,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr.calibration import DEFAULT_CALIBRATION, NEVER, DigitRule, MarkRule, TextRule
+from ocr.calibration import (
+    DEFAULT_CALIBRATION,
+    NEVER,
+    Calibration,
+    DigitRule,
+    MarkRule,
+    TextRule,
+    load_calibration,
+)
 from ocr.decide import DigitSignals, TextSignals, decide_digits, decide_text
 from ocr.fields import DEFAULT_MIN_CONFIDENCE, ReadOptions
 from ocr.pipeline import PipelineOptions, Reader
@@ -261,17 +269,26 @@ def calibrate_marks(recs: list[Rec], circled: bool) -> tuple[MarkRule, str]:
 _LIB: dict[str, TemplateLibrary] = {}
 
 
-def _write(path: Path, sweep: Sweep, marks: dict[str, MarkRule], meta: dict[str, object]
-           ) -> None:
+def _write(path: Path, sweep: Sweep, marks: dict[str, MarkRule], meta: dict[str, object],
+           keep: Calibration | None = None) -> None:
+    """Write the thresholds; with ``keep``, types the sweep did not see keep their rules."""
+    text, digits = dict(sweep.text), dict(sweep.digits)
+    if keep is not None:
+        for t, rule in keep.printed.items():
+            text.setdefault(t, rule)
+        for t, rule in keep.handwritten.items():
+            digits.setdefault(t, rule)
+        text.pop("default", None)
+        digits.pop("default", None)
     lines = ["# Flag thresholds calibrated by bench/calibrate.py (do not edit by hand; rerun it).",
              "# " + " ".join(f"{k}={v}" for k, v in meta.items()), "", "[meta]",
              f"silent_error_target = {meta['target_printed']}",
              f"silent_error_target_handwritten = {meta['target_hand']}",
              f'calibrated = "{meta["date"]}"', ""]
-    for t, rule in sorted(sweep.text.items()):
+    for t, rule in sorted(text.items()):
         lines += [f"[printed.{t}]", f"agree_min = {rule.agree_min:.4f}",
                   f"solo_min = {rule.solo_min:.4f}", ""]
-    for t, rule in sorted(sweep.digits.items()):
+    for t, rule in sorted(digits.items()):
         lines += [f"[handwritten.{t}]", f"cell_min = {rule.cell_min:.4f}",
                   f"agree_cell_min = {rule.agree_cell_min:.4f}",
                   f"disagree_cell_min = {rule.disagree_cell_min:.4f}",
@@ -286,6 +303,9 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=25, help="scans per printed form and level")
     ap.add_argument("--count-hand", type=int, default=150, help="per handwritten form and level")
     ap.add_argument("--levels", default="0,1,2,3")
+    ap.add_argument("--forms", default="",
+                    help="comma-separated form ids (default all); thresholds of field types "
+                         "and marks these forms do not hold are kept from --out")
     ap.add_argument("--seed", type=int, default=90, help="disjoint from ocr_accuracy's 7")
     ap.add_argument("--engines", default="tesseract,rapidocr")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -322,6 +342,8 @@ def _collect(args: argparse.Namespace, library: TemplateLibrary, levels: list[in
     with tempfile.TemporaryDirectory(prefix="calib-") as tmp:
         for level in levels:
             for i, form in enumerate(library.ids):
+                if args.forms and form not in args.forms.split(","):
+                    continue
                 count = args.count_hand if form in HAND_FORMS else args.count
                 for p in generate(library.get(form), count=count,
                                   seed=args.seed * 1000 + level * 10 + i,
@@ -350,6 +372,11 @@ def _sweep_and_write(args: argparse.Namespace, recs: list[Rec], library: Templat
     for circled, key in ((False, "box"), (True, "circle")):
         marks[key], note = calibrate_marks(recs, circled)
         print(f"marks {note} -> on {marks[key].on}, off {marks[key].off}")
+    keep = None
+    if args.forms:  # a part of the forms: what they do not calibrate stays as it was
+        keep = load_calibration(args.out if args.out.is_file() else None)
+        marks = {"box": keep.box_marks, "circle": keep.circle_marks}
+        print(f"--forms {args.forms}: marks and other types kept from {keep.source}")
     print("\nchosen:")
     for ftype, kind in types:
         fr, sr, ok, n = sweep.score(f"hand:{ftype}" if kind == "hand" else ftype)
@@ -360,7 +387,7 @@ def _sweep_and_write(args: argparse.Namespace, recs: list[Rec], library: Templat
             "seed": args.seed, "levels": args.levels,
             "target_printed": target["printed"], "target_hand": target["hand"],
             "margin": args.margin}
-    _write(args.out, sweep, marks, meta)
+    _write(args.out, sweep, marks, meta, keep)
     print(f"wrote {args.out}")
 
 
