@@ -21,6 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ocr.errors import TemplateError, UnknownFormError
+from ocr.propose_keys import PROPOSE_FROM, field_problems, form_problems
 
 __all__ = [
     "CHECK_KINDS",
@@ -153,6 +154,10 @@ class FieldSpec(_Model):
     # ○ around the printed option (its `box` is then the printed word's box).
     options_style: Literal["box", "circle"] = "box"
     era: str = ""  # a boxed date: 6 boxes YYMMDD in this era; none: 8 boxes YYYYMMDD
+    # A handwritten word proposed from reference data, shown prefilled for confirmation;
+    # ``match``: the resident-register column a machine-read field holds (ocr.propose_keys).
+    propose: str = ""
+    match: str = ""
 
     @property
     def manual(self) -> bool:
@@ -218,7 +223,8 @@ class FieldSpec(_Model):
             problems.append("review: double entry is for values staff key in, not marks")
         if self.options_style != "box" and self.type is not FieldType.CHOICE:
             problems.append("options_style is only for type 'choice'")
-        return problems
+        return problems + field_problems(self.propose, self.match, field_type=self.type.value,
+                                         manual=self.manual)
 
 
 class CrossCheck(_Model):
@@ -342,9 +348,15 @@ class FormTemplate(_Model):
                         f"checks[{i}].fields.{role}: field {fname!r} has type "
                         f"{self.by_name[fname].type.value}, expected {want}"
                     )
+        problems += form_problems([(f.type.value, f.propose, f.match) for f in self.fields])
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def proposal_sources(self, f: FieldSpec) -> dict[str, str]:
+        """The fields a postal or Zengin proposal of ``f`` comes from: type → field name."""
+        return {t: next(g.name for g in self.fields if g.type.value == t)
+                for t in PROPOSE_FROM.get(f.propose, ())}
 
 
 def _format_validation_error(err: ValidationError) -> list[str]:
