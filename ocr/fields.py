@@ -23,6 +23,7 @@ from ocr.crops import Crop, cut_field
 from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
 from ocr.handwriting import HandReader, manual_result
+from ocr.propose import propose_reference
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -166,6 +167,7 @@ class FieldReader:
             else:
                 results.append(self._read_text(f, page, blank))
         self._cross_check(template, results)
+        propose_reference(template, results)
         self._double_entry(template, results)
         self._attach_crops(results, page)
         return results

@@ -4,7 +4,8 @@ A handwritten word need not be keyed when the town already knows it or it follow
 the machine reads reliably: ``propose = "postal.address"`` on an address field proposes the
 prefecture, city and 町字 of the form's postal code, ``"zengin.bank_name"`` the bank of its
 bank code, ``"resident.name"`` the name of the resident the form's ``match`` fields find in
-the town's resident register. A proposal is always shown for confirmation (reason
+the town's resident register; a list (``["resident.address", "postal.address"]``) is tried
+in order. A proposal is always shown for confirmation (reason
 ``proposed``), never taken silently. The vocabulary lives here, apart from
 :mod:`ocr.templates`, which only calls these checks, so that a town's form fails fast with
 the key named; the proposing itself is :mod:`ocr.propose` (reference data shipped in
@@ -46,16 +47,23 @@ def _types(types: frozenset[str]) -> str:
     return " or ".join(sorted(types))
 
 
-def field_problems(propose: str, match: str, *, field_type: str, manual: bool) -> list[str]:
-    """Problems with one field's ``propose``/``match`` (``manual``: a handwritten word)."""
+def field_problems(propose: Sequence[str], match: str, *, field_type: str, manual: bool
+                   ) -> list[str]:
+    """Problems with one field's ``propose`` sources and ``match``.
+
+    ``manual``: the field is a handwritten word. Several sources are tried in order: the
+    first that gives a value is proposed.
+    """
     problems = []
-    if propose:
-        types = PROPOSE_SOURCES.get(propose)
+    for item in propose:
+        types = PROPOSE_SOURCES.get(item)
         if types is None:
-            problems.append(f"propose: one of {', '.join(PROPOSE_SOURCES)}")
+            problems.append(f"propose: {item!r} is not one of {', '.join(PROPOSE_SOURCES)}")
         elif not manual or field_type not in types:
-            problems.append(f"propose: {propose} is for a handwritten word (handwritten = "
+            problems.append(f"propose: {item} is for a handwritten word (handwritten = "
                             f"true) of type {_types(types)}")
+    if len(set(propose)) != len(propose):
+        problems.append("propose: a source is named twice")
     if match:
         types = MATCH_KEYS.get(match)
         if types is None:
@@ -66,18 +74,19 @@ def field_problems(propose: str, match: str, *, field_type: str, manual: bool) -
     return problems
 
 
-def form_problems(fields: Sequence[tuple[str, str, str]]) -> list[str]:
+def form_problems(fields: Sequence[tuple[str, Sequence[str], str]]) -> list[str]:
     """Problems between fields, given as (type, propose, match) in template order."""
     problems = []
     for i, (_, propose, _) in enumerate(fields):
-        for t in PROPOSE_FROM.get(propose, ()):
-            n = sum(ft == t for ft, _, _ in fields)
-            if n != 1:
-                problems.append(f"fields[{i}].propose: {propose} needs exactly one field of "
-                                f"type {t} on the form, found {n}")
-        if propose.startswith("resident.") and not any(m for _, _, m in fields):
-            problems.append(f"fields[{i}].propose: a resident proposal needs fields that find "
-                            'the resident (match = "resident.birth_date", ...)')
+        for item in propose:
+            for t in PROPOSE_FROM.get(item, ()):
+                n = sum(ft == t for ft, _, _ in fields)
+                if n != 1:
+                    problems.append(f"fields[{i}].propose: {item} needs exactly one field of "
+                                    f"type {t} on the form, found {n}")
+            if item.startswith("resident.") and not any(m for _, _, m in fields):
+                problems.append(f"fields[{i}].propose: a resident proposal needs fields that "
+                                'find the resident (match = "resident.birth_date", ...)')
     keys = [m for _, _, m in fields if m]
     problems += [f"match: {k} is given to two fields" for k in sorted(set(keys))
                  if keys.count(k) > 1]

@@ -18,7 +18,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ocr.errors import TemplateError, UnknownFormError
 from ocr.propose_keys import PROPOSE_FROM, field_problems, form_problems
@@ -156,8 +163,13 @@ class FieldSpec(_Model):
     era: str = ""  # a boxed date: 6 boxes YYMMDD in this era; none: 8 boxes YYYYMMDD
     # A handwritten word proposed from reference data, shown prefilled for confirmation;
     # ``match``: the resident-register column a machine-read field holds (ocr.propose_keys).
-    propose: str = ""
+    propose: tuple[str, ...] = ()  # one source, or several tried in order
     match: str = ""
+
+    @field_validator("propose", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: object) -> object:
+        return (v,) if isinstance(v, str) else v
 
     @property
     def manual(self) -> bool:
@@ -353,10 +365,10 @@ class FormTemplate(_Model):
             raise ValueError("\n".join(problems))
         return self
 
-    def proposal_sources(self, f: FieldSpec) -> dict[str, str]:
-        """The fields a postal or Zengin proposal of ``f`` comes from: type → field name."""
+    def proposal_sources(self, item: str) -> dict[str, str]:
+        """The fields a postal or Zengin proposal (``item``) comes from: type → field name."""
         return {t: next(g.name for g in self.fields if g.type.value == t)
-                for t in PROPOSE_FROM.get(f.propose, ())}
+                for t in PROPOSE_FROM.get(item, ())}
 
 
 def _format_validation_error(err: ValidationError) -> list[str]:
