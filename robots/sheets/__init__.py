@@ -4,7 +4,8 @@ The room also holds ``rpa corrections import`` (:mod:`.corrections`), CSV for th
 systems (:mod:`.csvout`, :mod:`.outputs`) and the plain result tables of the reconciling
 scenarios (:mod:`.results`). It may import configuration, the run log and the records;
 this module is the public face of the review workbook (:mod:`.write`, :mod:`.read`,
-:mod:`.review`, :mod:`.common`).
+:mod:`.review`, :mod:`.answers`, :mod:`.common`); :mod:`.confirmed` writes what an import
+confirms.
 
 One ``.xlsx`` per run (Japanese for people, English identifiers for tools):
 

@@ -11,10 +11,10 @@ a mistake would travel on and forgiving where that costs nothing:
   each field's confirmed value; one *lacking* a correction imported earlier is rejected: the
   run log keeps digests only, so that value could not be written out, and reverting it to
   the OCR value would silently lose a reviewer's work. The run log gets no value in clear.
-- Outputs, in the run's output folder: ``<form_id>_確定.csv`` and ``確定データ_<run_id>.xlsx``,
-  the data sheets of :func:`write_workbook` with the final values but without 確認シート and
-  signed meta: data, not a second review workbook (only the review workbook holds the OCR
-  values that corrections are measured against, so importing the confirmed one is refused).
+- Outputs, in the run's output folder: ``<form_id>_確定.csv`` and ``確定データ_<run_id>.xlsx``
+  (:mod:`.confirmed`): data, not a second review workbook, so importing it is refused.
+- A proposal from reference data (reason ``proposed``) that was neither marked 済 nor typed
+  over is refused with its row: unlike a flagged reading, nothing was read there.
 """
 
 from __future__ import annotations
@@ -22,37 +22,34 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
-import os
-import secrets
-import shutil
-import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from openpyxl import load_workbook
-
-from ocr.results import FieldResult
 from ocr.templates import FormTemplate, TemplateLibrary
 from ocr.validators import cross_check, validate_value
-from robots.config import Config, CsvConfig, forms_dirs
+from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
-from robots.records import DocumentRecord
 from robots.sheets import (
-    META_SHEET,
-    REVIEW_SHEET,
     Correction,
     ForeignWorkbookError,
     ReviewedWorkbook,
     WorkbookEditedError,
-    write_workbook,
 )
-from robots.sheets.common import neutralise_formulas
-from robots.sheets.outputs import ENCODING_REPORT, write_form_csvs
-from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
+from robots.sheets.confirmed import (
+    CONFIRMED_SUFFIX,
+    confirmed_workbook_name,
+    write_confirmed_outputs,
+)
+from robots.sheets.read import (
+    WrittenRecord,
+    read_workbook_records,
+    unconfirmed_proposals,
+    verify_keyed,
+)
 
 __all__ = [
     "ADVISORY_REASONS", "CONFIRMED_SUFFIX", "EditedImportError", "ForeignImportError",
@@ -62,22 +59,14 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-CONFIRMED_SUFFIX = "_確定"
 #: Reasons that do not stop a corrected value: the reviewer has seen the original (all that
 #: ``variant_kanji`` asks), or the value is odd but may be what the paper says (reported back
 #: as notes). Any other reason, including codes added later, blocks.
 ADVISORY_REASONS = frozenset({"variant_kanji", "not_encodable", "future_date", "implausible_date",
                               "formula_like"})  # outputs keep it as text: the reviewer decides
 _SILENT = frozenset({"variant_kanji"})
-_STATUS_COLUMN = 4  # 状態, after 文書ID, 元ファイル, ページ (excel_common.DATA_ID_HEADERS)
-_REPORT = f"{Path(ENCODING_REPORT).stem}{CONFIRMED_SUFFIX}.csv"
 
 Key = tuple[str, str]  # (doc_id, field name)
-
-
-def confirmed_workbook_name(run_id: str) -> str:
-    """File name of a run's confirmed data workbook."""
-    return f"確定データ_{run_id}.xlsx"
 
 
 class ForeignImportError(ForeignWorkbookError):
@@ -288,56 +277,6 @@ def _plan(runlog: RunLog, run_id: str, written: dict[str, WrittenRecord],
     return apply, replaced, stale
 
 
-def _write_confirmed_workbook(path: Path, *, run_id: str, scenario: str,
-                              templates: dict[str, FormTemplate],
-                              records: list[DocumentRecord]) -> None:
-    """The final values in the data-sheet layout staff know; no 確認シート, no signed meta."""
-    write_workbook(path, run_id=run_id, scenario=scenario, templates=templates,
-                   records=records, secret=secrets.token_bytes(32), created=datetime.now())
-    wb = load_workbook(path)
-    try:
-        del wb[REVIEW_SHEET], wb[META_SHEET]
-        wb.active = 0
-        wb.properties.title = f"確定データ {scenario} {run_id}"
-        for ws in wb.worksheets:
-            for r in range(2, ws.max_row + 1):
-                ws.cell(r, _STATUS_COLUMN).value = "確定"
-        neutralise_formulas(wb)  # loading made cells again; a reviewer's "=..." stays text
-        wb.save(path)
-    finally:
-        wb.close()
-    path.chmod(0o600)
-    with path.open("rb") as fh:
-        os.fsync(fh.fileno())
-
-
-def _write_outputs(out_dir: Path, *, run_id: str, scenario: str,
-                   templates: dict[str, FormTemplate], written: dict[str, WrittenRecord],
-                   final: dict[str, dict[str, str]], csv_cfg: CsvConfig) -> list[Path]:
-    """Stage every output privately beside its target, then rename each (atomic) in place."""
-    bare = [DocumentRecord(r.doc_id, r.form_id, r.source_file, r.page) for r in written.values()]
-    full = [DocumentRecord(r.doc_id, r.form_id, r.source_file, r.page, [
-        FieldResult(name=s.name, label=s.label, type=s.type.value, raw=final[r.doc_id][s.name],
-                    value=final[r.doc_id][s.name], confidence=1.0)
-        for s in templates[r.form_id].fields]) for r in written.values()]
-    out_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    staging = Path(tempfile.mkdtemp(dir=out_dir, prefix=".confirm-"))
-    try:
-        staged = write_form_csvs(staging, templates, bare, csv_cfg, suffix=CONFIRMED_SUFFIX,
-                                 values=final)
-        if written:
-            staged.append(staging / confirmed_workbook_name(run_id))
-            _write_confirmed_workbook(staged[-1], run_id=run_id, scenario=scenario,
-                                      templates=templates, records=full)
-        files = [p.replace(out_dir / (_REPORT if p.name == ENCODING_REPORT else p.name))
-                 for p in staged]
-        if out_dir / _REPORT not in files:  # all values encode now: an old report would mislead
-            (out_dir / _REPORT).unlink(missing_ok=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return files
-
-
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -413,6 +352,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
         rejected += [Rejection(*m) for m in verify_keyed(reviewed, written, templates, now.date())]
         typed = {(c.doc_id, c.field) for c in reviewed.corrections}
         looked_at = reviewed.confirmed | typed
+        rejected += [Rejection(*m) for m in unconfirmed_proposals(reviewed, looked_at)]
         result.unreviewed = sum((r.doc_id, n) not in looked_at
                                 for r in written.values() for n in r.flagged)
         with runlog.atomic():
@@ -441,7 +381,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
                 result.status = ImportStatus.NO_CHANGES
             if result.status is ImportStatus.IMPORTED or not all(
                     (out_dir / name).exists() for name in expected):
-                result.files = _write_outputs(
+                result.files = write_confirmed_outputs(
                     out_dir, run_id=result.run_id, scenario=reviewed.scenario,
                     templates=templates, written=written, final=final, csv_cfg=cfg.csv)
         log.info("run %s: %s imported (import %s): %d correction(s), %d field(s) confirmed as "
