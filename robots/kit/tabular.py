@@ -120,7 +120,7 @@ class TableOrScanScenario(Scenario):
             problems += self.check_sources(config, settings)
         except MappingError as exc:
             problems += [f"{section}.mappings_dirs: {exc.path}: {p}" for p in exc.problems]
-        problems += [p if p.startswith("ocr.") else f"{section}.forms: {p}"
+        problems += [p if p.startswith(("ocr.", "reference.")) else f"{section}.forms: {p}"
                      for p in check_ocr_config(config, settings.forms)]
         if problems:
             raise ConfigError(config.source or "config.toml", problems)
