@@ -161,6 +161,15 @@ MIGRATIONS: list[tuple[str, str]] = [
         PRIMARY KEY (run_id, measure)
     )
     """),
+    # Proposals (reason ``proposed``: a handwritten word derived from reference data, not
+    # read): which source of the template proposed it (``postal.address``,
+    # ``zengin.bank_name``, ``resident.name`` ...; NULL for a field that is no proposal) and
+    # how many candidates were listed (0: one value proposed; n: none chosen, n to pick
+    # from). After review, ``corrected`` tells a proposal confirmed (0) from changed (1).
+    ("0015_proposals", """
+    ALTER TABLE fields ADD COLUMN proposed_from TEXT;
+    ALTER TABLE fields ADD COLUMN candidates INTEGER NOT NULL DEFAULT 0
+    """),
 ]
 
 
@@ -311,9 +320,10 @@ class RunLog(SqliteDb):
              json.dumps(timings), utcnow()))
         self.db.executemany(
             "INSERT INTO fields (doc_id, name, form_id, type, ocr_digest, ocr_len, confidence, "
-            "flagged, reasons) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "flagged, reasons, proposed_from, candidates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(doc_id, f.name, form_id or "", f.type, self.digest(f.value), len(f.value),
-              float(f.confidence), int(f.flagged), " ".join(r.code for r in f.reasons))
+              float(f.confidence), int(f.flagged), " ".join(r.code for r in f.reasons),
+              getattr(f, "proposed_from", "") or None, len(getattr(f, "candidates", ())))
              for f in fields])
 
     def event(self, run_id: str | None, code: str, message: str, *, level: str = "info",

@@ -236,7 +236,9 @@ class SampleTown:
                           None)
             if spouse is None:
                 gender = "female" if r.name.gender == "male" else "male"
-                spouse = self._resident(rng, self._relative(rng, r.name, gender), r.birth_date,
+                born = r.birth_date + dt.timedelta(days=int(rng.integers(200, 6 * 365)))
+                spouse = self._resident(rng, self._relative(rng, r.name, gender),
+                                        min(born, self.today - dt.timedelta(days=18 * 366)),
                                         r.household_number, r.place, r.house)
                 added.append(spouse)
             person = replace(person, holder=spouse.name)
