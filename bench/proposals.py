@@ -14,11 +14,10 @@ reads them with the real pipeline, applies the register as a run does
 - the share of proposals that were right, partial (postal area) or wrong, per source and
   per register case, and how many proposals were left unflagged (must be 0).
 
-A proposal is *right* when it is the same value up to how people write it: names and kana
-exactly (after normalisation), the account holder's kana in Zengin style (キヨウコ for
-キョウコ: what the bank needs), addresses up to prefecture/郡 omitted and 番地 spellings
-(:func:`ocr.addresses.same_address`), bank and branch names by zengin's names
-(:func:`ocr.refdata.bank_names_match`).
+A proposal is *right* when it is the same value up to how people write it
+(:func:`robots.samples.judge.judge_proposal`): names and kana exactly (after normalisation),
+the account holder's kana in Zengin style (キヨウコ for キョウコ: what the bank needs),
+addresses up to prefecture/郡 omitted and 番地 spellings, bank and branch names by zengin's.
 
     OMP_THREAD_LIMIT=1 .venv/bin/python bench/proposals.py --count 60 --levels 0,1,2,3
 """
@@ -37,17 +36,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ocr.addresses import address_rest, same_address
 from ocr.fields import ReadOptions
-from ocr.japanese import normalize_kana, normalize_text, zengin_kana
+from ocr.japanese import normalize_text
 from ocr.pipeline import PipelineOptions, Reader
-from ocr.refdata import bank_names_match, branch_names_match
 from ocr.results import FieldResult
-from ocr.templates import FieldSpec, FormTemplate, TemplateLibrary
+from ocr.templates import FormTemplate, TemplateLibrary
 from robots.config import Config, ReferenceConfig
 from robots.kit.residents import load_register, propose_residents
 from robots.records import DocumentRecord
 from robots.samples import SAMPLE_TODAY, generate
+from robots.samples.judge import judge_proposal
 
 FORMS_DIRS = sorted(str(p) for p in Path("scenarios").glob("*/forms"))
 FORM = "koza_furikae"
@@ -66,28 +64,6 @@ def _read(scan: str) -> list[FieldResult]:
 
 def _text(s: str) -> str:
     return normalize_text(s).replace(" ", "")
-
-
-def judge(spec: FieldSpec, value: str, truth: dict[str, str]) -> tuple[str, int]:
-    """(right | partial | wrong, characters still to type) of one proposed value."""
-    want = truth[spec.name]
-    full = len(_text(want))
-    if spec.name == "holder_kana":
-        ok = zengin_kana(value) == zengin_kana(want)
-    elif spec.type.value == "kana":
-        ok = normalize_kana(value) == normalize_kana(want)
-    elif spec.name == "bank_name":
-        ok = bank_names_match(truth["bank_code"], value)
-    elif spec.name == "branch_name":
-        ok = branch_names_match(truth["bank_code"], truth["branch_code"], value)
-    elif spec.name == "address":
-        if same_address(value, want):
-            return "right", 0
-        rest = address_rest(value, want)
-        return ("partial", len(rest)) if rest is not None else ("wrong", full)
-    else:
-        ok = _text(value) == _text(want)
-    return ("right", 0) if ok else ("wrong", full)
 
 
 def _source(fr: FieldResult) -> str:
@@ -114,10 +90,11 @@ def score(template: FormTemplate, fields: list[FieldResult], truth: dict[str, st
         t["unflagged_proposals"] += not fr.flagged
         src = _source(fr)
         if fr.value:
-            verdict, typed = judge(spec, fr.value, truth)
+            verdict, typed = judge_proposal(spec, fr.value, truth)
             t["confirm"] += 1
         else:  # a list to pick from: nothing typed when the right one is listed
-            best = min((judge(spec, c, truth) for c in fr.candidates), key=lambda v: v[1])
+            best = min((judge_proposal(spec, c, truth) for c in fr.candidates),
+                       key=lambda v: v[1])
             verdict, typed = best if best[0] != "wrong" else ("wrong", full)
             t["pick"] += 1
             verdict = "picked" if verdict == "right" else verdict

@@ -193,8 +193,8 @@ def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: da
                 f"　確認が必要な項目：{n}件" + "".join(f"　※{x}" for x in notes)]),
     ]
     for i, text in enumerate(_INSTRUCTIONS, start=3):
-        ws.merged_cells.add(f"A{i}:{last}{i}")
-        rows.append((20, [styled_cell(ws, text, alignment=_TOP_WRAP)]))
+        ws.merged_cells.add(f"A{i}:{last}{i}")  # a long instruction wraps to a second line
+        rows.append((20 if len(text) < 120 else 36, [styled_cell(ws, text, alignment=_TOP_WRAP)]))
     for key, ref in TIME_CELLS.items():
         row = int(ref[1:])  # 6, 7, 8 in column B: the rows follow on from the instructions
         cells: list[Any] = [
