@@ -73,7 +73,7 @@ class ReadOptions:
     today: date | None = None
     calibration: Calibration = field(default_factory=load_calibration)
     double_entry: frozenset[str] = frozenset()
-    second_opinion: str = "auto"  # RapidOCR on handwritten digits: auto | always | never
+    second_opinion: str = "auto"  # RapidOCR on handwritten digits: auto (= always) | never
     keep_signals: bool = False  # keep what the decision saw (bench/calibrate.py)
 
     @property

@@ -148,8 +148,9 @@ class FieldSpec(_Model):
     caption: str = ""
     label_width: float = Field(default=28.0, ge=0)
     sample: str = ""
-    # "past": a date after today is flagged (birth, application dates); "any": validity ends
-    date_range: Literal["past", "any"] = "past"
+    # "past": a date after today is flagged (birth dates); "any": validity ends; "recent": an
+    # application's own date, also flagged when over RECENT_YEARS before the reading
+    date_range: Literal["past", "any", "recent"] = "past"
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     # Filled in by hand: digits (with `comb`) are read box by box by the digit model; text
     # and kana are not OCR'd at all but keyed in by staff (reason manual_keying).
