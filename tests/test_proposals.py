@@ -12,13 +12,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fakes import forms_library
+from fakes import forms_library, hand_page
 
 from ocr.addresses import address_rest, same_address
 from ocr.errors import TemplateError
 from ocr.japanese import normalize_text, zengin_kana
 from ocr.propose import propose_reference
-from ocr.reasons import reason
 from ocr.refdata import (
     bank_display_name,
     bank_kana,
@@ -29,25 +28,9 @@ from ocr.refdata import (
     postal_lookup,
 )
 from ocr.results import FieldResult
-from ocr.templates import FormTemplate, load_template
+from ocr.templates import load_template
 
 KOZA = forms_library().get("koza_furikae")
-
-
-def _page(template: FormTemplate, values: dict[str, str],
-          flagged: frozenset[str] = frozenset()) -> list[FieldResult]:
-    """Field results as the reader leaves them: words manual, digits read (some flagged)."""
-    out = []
-    for f in template.fields:
-        if f.manual:
-            out.append(FieldResult(f.name, f.label, f.type.value, "", "", 0.0,
-                                   [reason("manual_keying")]))
-        else:
-            v = values.get(f.name, "")
-            out.append(FieldResult(f.name, f.label, f.type.value, v, v, 0.99,
-                                   [reason("digit_unclear", "0.40")] if f.name in flagged
-                                   else []))
-    return out
 
 
 def _by(results: list[FieldResult]) -> dict[str, FieldResult]:
@@ -58,7 +41,7 @@ def test_address_area_comes_from_japan_posts_data() -> None:
     entries = postal_lookup("861-4406")
     assert entries and len(entries) == 1
     want = normalize_text(entries[0].prefecture + entries[0].city + entries[0].neighborhood)
-    got = _by(_page(KOZA, {"postal_code": "861-4406"}))
+    got = _by(hand_page(KOZA, {"postal_code": "861-4406"}))
     propose_reference(KOZA, list(got.values()))
     address = got["address"]
     assert address.value == want
@@ -88,7 +71,7 @@ def test_several_aza_are_listed_never_guessed() -> None:
     code = _multi_area_code()
     areas = postal_areas(code)
     assert areas is not None and len(areas) > 1
-    got = _by(_page(KOZA, {"postal_code": code}))
+    got = _by(hand_page(KOZA, {"postal_code": code}))
     propose_reference(KOZA, list(got.values()))
     address = got["address"]
     assert address.candidates == tuple(areas)
@@ -97,7 +80,7 @@ def test_several_aza_are_listed_never_guessed() -> None:
 
 
 def test_bank_and_branch_names_come_from_their_codes() -> None:
-    got = _by(_page(KOZA, {"bank_code": "0182", "branch_code": "101"}))
+    got = _by(hand_page(KOZA, {"bank_code": "0182", "branch_code": "101"}))
     propose_reference(KOZA, list(got.values()))
     bank, branch = got["bank_name"], got["branch_name"]
     assert bank.value == bank_display_name("0182") and bank_names_match("0182", bank.value)
@@ -107,8 +90,8 @@ def test_bank_and_branch_names_come_from_their_codes() -> None:
 
 
 def test_a_doubtful_code_proposes_nothing() -> None:
-    got = _by(_page(KOZA, {"bank_code": "0182", "branch_code": "101", "postal_code": "861-4406"},
-                    flagged=frozenset({"branch_code", "postal_code"})))
+    values = {"bank_code": "0182", "branch_code": "101", "postal_code": "861-4406"}
+    got = _by(hand_page(KOZA, values, flagged={"branch_code", "postal_code"}))
     propose_reference(KOZA, list(got.values()))
     assert got["bank_name"].proposed_from == "zengin.bank_name"
     for name in ("branch_name", "address"):  # the code they come from is in doubt

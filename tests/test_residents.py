@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from fakes import forms_library, write_config
+from fakes import forms_library, hand_page, write_config
 
 from ocr.reasons import reason
 from ocr.results import FieldResult
@@ -68,17 +68,7 @@ def _config(root: Path, register: Path | None, extra: str = "") -> object:
 
 
 def _doc(values: dict[str, str], flagged: frozenset[str] = frozenset()) -> DocumentRecord:
-    fields = []
-    for f in KOZA.fields:
-        if f.manual:
-            fields.append(FieldResult(f.name, f.label, f.type.value, "", "", 0.0,
-                                      [reason("manual_keying")]))
-        else:
-            v = values.get(f.name, "")
-            fields.append(FieldResult(f.name, f.label, f.type.value, v, v, 0.9,
-                                      [reason("digit_unclear", "0.4")] if f.name in flagged
-                                      else []))
-    return DocumentRecord("d1", KOZA.id, "scan.pdf", "1", fields)
+    return DocumentRecord("d1", KOZA.id, "scan.pdf", "1", hand_page(KOZA, values, flagged))
 
 
 def _propose(tmp_path: Path, values: dict[str, str], flagged: frozenset[str] = frozenset()
