@@ -149,8 +149,9 @@ def _print(tallies: dict[int, dict[str, Counter[str]]], args: argparse.Namespace
     words = sum(f.manual for f in template.fields)
     print(f"{FORM}: {args.count} forms per level, seed {args.seed}, {words} handwritten words "
           f"per form; register of the sample town ({seconds:.0f} s)")
-    head = ("| level | chars/form before | after | saved | confirm/form | pick/form | key/form "
-            "| proposals right | partial | wrong | unflagged |")
+    head = ("| level | forms | key/form before | chars/form before | chars after | saved "
+            "| confirm/form | pick/form | key/form | proposals right | partial | wrong "
+            "| unflagged |")
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     total: dict[str, Counter[str]] = defaultdict(Counter)
@@ -178,7 +179,8 @@ def _row(label: str, tally: dict[str, Counter[str]]) -> None:
     t = tally["all"]
     n = t["forms"] or 1
     p = t["proposals"]
-    print(f"| {label} | {t['chars_before'] / n:.1f} | {t['chars_after'] / n:.1f} | "
+    print(f"| {label} | {t['forms']} | {t['words'] / n:.2f} | {t['chars_before'] / n:.1f} | "
+          f"{t['chars_after'] / n:.1f} | "
           f"{1 - t['chars_after'] / max(t['chars_before'], 1):.1%} | {t['confirm'] / n:.2f} | "
           f"{t['pick'] / n:.2f} | {t['keyed'] / n:.2f} | {_pct(t['right'] + t['picked'], p)} | "
           f"{_pct(t['partial'], p)} | {_pct(t['wrong'], p)} | {t['unflagged_proposals']} |")

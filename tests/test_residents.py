@@ -105,6 +105,16 @@ def test_the_number_finds_the_resident_and_the_holder_kana_is_zengin_style(tmp_p
     assert "宛名番号で一致" in got["name"].reasons[0].message
 
 
+def test_a_number_contradicted_by_birth_date_and_postal_code_lists_both(tmp_path: Path
+                                                                          ) -> None:
+    got = _propose(tmp_path, {"payer_number": "10000001", "birth_date": "1990-07-07",
+                              "postal_code": "861-4407"})
+    assert got["name"].value == ""
+    assert got["name"].candidates == ("山田花子", "佐藤一郎", "佐藤次郎")
+    assert "宛名番号と生年月日と郵便番号で別の人" in got["name"].reasons[0].message
+    assert "候補3人から選択" in got["name"].reasons[0].message
+
+
 def test_twins_are_listed_and_their_shared_address_proposed(tmp_path: Path) -> None:
     got = _propose(tmp_path, {"birth_date": "1990-07-07", "postal_code": "861-4407"})
     name = got["name"]

@@ -157,29 +157,39 @@ class ResidentRegister:
     def __len__(self) -> int:
         return len(self.residents)
 
-    def find(self, keys: Mapping[str, str], declared: Sequence[str]) -> Match:
-        """The residents ``keys`` (register field → the form's value) find.
-
-        ``declared`` are the keys the form has (read or not): a number is tried first; the
-        attributes only when every declared attribute was read.
-        """
-        for k, label in _IDS.items():
-            if keys.get(k):
-                hits = self._index.get(k, {}).get(keys[k], [])
-                if hits:
-                    differ = [_ATTRIBUTES[a] for a in _ATTRIBUTES
-                              if keys.get(a) and any(h.key(a) != keys[a] for h in hits)]
-                    note = f"{label}で一致" + (f"（{'・'.join(differ)}が異なる）" if differ else "")
-                    return Match(tuple(hits), note)
-        attrs = [a for a in _ATTRIBUTES if a in declared]
-        if not attrs or any(not keys.get(a) for a in attrs):
-            return Match((), searched=any(keys.get(k) for k in _IDS))
-        hits = None
+    def _by_attributes(self, keys: Mapping[str, str], attrs: Sequence[str]
+                       ) -> tuple[Resident, ...]:
+        hits: dict[int, Resident] | None = None
         for a in attrs:
             found = {id(r): r for r in self._index.get(a, {}).get(keys[a], [])}
             hits = found if hits is None else {i: r for i, r in hits.items() if i in found}
-        residents = tuple((hits or {}).values())
-        return Match(residents, "と".join(_ATTRIBUTES[a] for a in attrs) + "で一致")
+        return tuple((hits or {}).values())
+
+    def find(self, keys: Mapping[str, str], declared: Sequence[str]) -> Match:
+        """The residents ``keys`` (register field → the form's value) find.
+
+        ``declared`` are the keys the form has (read or not). A number is tried first; the
+        attributes (every declared one must have been read) otherwise, or when they
+        contradict the number's resident: then whoever they find is listed beside them.
+        """
+        attrs = [a for a in _ATTRIBUTES if a in declared]
+        readable = bool(attrs) and all(keys.get(a) for a in attrs)
+        named = "と".join(_ATTRIBUTES[a] for a in attrs)
+        for k, label in _IDS.items():
+            hits = tuple(self._index.get(k, {}).get(keys[k], [])) if keys.get(k) else ()
+            if not hits:
+                continue
+            differ = [_ATTRIBUTES[a] for a in _ATTRIBUTES
+                      if keys.get(a) and any(h.key(a) != keys[a] for h in hits)]
+            others = [r for r in self._by_attributes(keys, attrs) if r not in hits] \
+                if differ and readable else []
+            if others:  # the number says one person, birth date and postal code another
+                return Match((*hits, *others), f"{label}と{named}で別の人")
+            note = f"{label}で一致" + (f"（{'・'.join(differ)}が異なる）" if differ else "")
+            return Match(hits, note)
+        if not readable:
+            return Match((), searched=any(keys.get(k) for k in _IDS))
+        return Match(self._by_attributes(keys, attrs), f"{named}で一致")
 
 
 @dataclass
@@ -300,7 +310,7 @@ def _propose_one(template: FormTemplate, fields: dict[str, FieldResult],
             apply_proposal(r, values[0], item, SOURCE_RESIDENTS, note_ja=match.how_ja + doubt)
         else:
             apply_proposal(r, "", item, SOURCE_RESIDENTS, candidates=values,
-                           note_ja=f"候補{len(found)}人から選択{doubt}")
+                           note_ja=f"{match.how_ja}・候補{len(found)}人から選択{doubt}")
     return "none" if not found else ("one" if len(found) == 1 else "several")
 
 
