@@ -67,7 +67,7 @@ samples: $(STAMP)
 	$(BIN)/rpa samples generate --form juminhyo_request --count 3 --seed 13 --degrade 0 --format tiff --pages-per-file 3 --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form bid_qualification --count 1 --seed 15 --degrade 1 --format tiff --out samples/inbox/intake
 	$(BIN)/rpa samples generate --form deposit_reply --count 1 --seed 16 --degrade 2 --format pdf --out samples/inbox/intake
-	$(BIN)/rpa samples generate --form koza_furikae --count 1 --seed 17 --degrade 1 --format tiff --out samples/inbox/intake
+	$(BIN)/rpa samples generate --form koza_furikae --count 3 --seed 23 --degrade 1 --format tiff --out samples/inbox/intake --register samples/data/residents/residents.csv
 	head -c 3000 samples/inbox/intake/juminhyo_request-s11-0000.pdf > samples/inbox/intake/broken_scan.pdf
 	# damaged, not merely cut short: it ends like a complete PDF, so it is quarantined at once
 	# (a file that looks cut short waits [inbox] incomplete_max_age_seconds for the rest)

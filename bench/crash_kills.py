@@ -50,7 +50,8 @@ def main() -> int:
 
         def progress(r: int, f: CrashFigures) -> None:
             if (r + 1) % 10 == 0:
-                print(f"  round {r + 1}/{args.rounds}: {f.kills} kills, "
+                print(f"  round {r + 1}/{args.rounds}: {f.kills} main, {f.worker_kills} "
+                      f"worker, {f.import_kills} import kills, "
                       f"{len(f.problems)} problem(s), {time.perf_counter() - t0:.0f} s",
                       flush=True)
 

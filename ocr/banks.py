@@ -17,9 +17,11 @@ from ocr.japanese import kana_match_key, normalize_kana, normalize_text
 __all__ = [
     "NAME_MATCH_THRESHOLD",
     "bank_full_name",
+    "bank_kana",
     "bank_name",
     "bank_names_match",
     "branch_full_name",
+    "branch_kana",
     "branch_name",
     "branch_names_match",
 ]
@@ -66,6 +68,19 @@ def branch_name(bank_code: str, branch_code: str) -> str | None:
         return None
     branch = entry[1].get(_code(branch_code, 3))
     return normalize_text(branch.name) if branch else None
+
+
+def bank_kana(code: str) -> str | None:
+    """Zengin's kana of the institution ``code`` (Zengin style: small kana written large)."""
+    entry = _banks().get(_code(code, 4))
+    return normalize_kana(entry[0].kana) if entry else None
+
+
+def branch_kana(bank_code: str, branch_code: str) -> str | None:
+    """Zengin's kana of a branch, or ``None`` for an unknown bank or branch."""
+    entry = _banks().get(_code(bank_code, 4))
+    branch = entry[1].get(_code(branch_code, 3)) if entry else None
+    return normalize_kana(branch.kana) if branch else None
 
 
 # Long forms as written on forms → zengin's short forms (longest first).

@@ -188,6 +188,11 @@ def decide_digits(sig: DigitSignals, rule: DigitRule) -> Decision:
               if c.prob < need[same]]
     if unsure:  # a box RapidOCR confirms needs less certainty from the model than one alone
         reasons.append(reason("digit_unclear", f"{min(unsure):.2f}"))
+    if sig.second is not None and len(sig.second) > len(written):
+        # RapidOCR sees more digits than the boxes found written: a faint digit was taken
+        # for an empty box (117000 read 11700); the model cannot see a box it never read
+        reasons.append(reason("length_mismatch", f"{len(written)}桁と判定、別の読取では"
+                                                 f"{len(sig.second)}桁"))
     reasons.extend(sig.validated.reasons)
     return Decision(sig.reading.text, sig.validated.value, sig.reading.confidence,
                     unique(reasons))

@@ -24,6 +24,7 @@ from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
 from ocr.handwriting import HandReader, manual_result
 from ocr.marks import box_rect, mark_confidence, mark_ratio
+from ocr.propose import propose_reference
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
@@ -69,7 +70,7 @@ class ReadOptions:
     today: date | None = None
     calibration: Calibration = field(default_factory=load_calibration)
     double_entry: frozenset[str] = frozenset()
-    second_opinion: str = "auto"  # RapidOCR on handwritten digits: auto | always | never
+    second_opinion: str = "auto"  # RapidOCR on handwritten digits: auto (= always) | never
     keep_signals: bool = False  # keep what the decision saw (bench/calibrate.py)
 
     @property
@@ -149,6 +150,7 @@ class FieldReader:
             else:
                 results.append(self._read_text(f, page, blank))
         self._cross_check(template, results)
+        propose_reference(template, results)
         self._double_entry(template, results)
         self._attach_crops(results, page)
         return results

@@ -3,9 +3,10 @@
 Tesseract cannot read handwriting at all and RapidOCR reads handwritten kanji names too
 badly to leave unchecked, so the reader does only what it can do well: digits written one
 per box go to the digit model (:mod:`ocr.engines._digits`), RapidOCR reading the same
-boxes closed up as a second opinion when the calibration says that pays; handwritten words
-(names, kana, addresses) are not OCR'd at all and go to the correction sheet for keying,
-counted as manual fields in the evaluation.
+boxes closed up as a second opinion (its digits lower the certainty a box needs where they
+agree, and more of them than boxes found written flag a missed box); handwritten words
+(names, kana, addresses) are not OCR'd at all: they go to the correction sheet, proposed
+from reference data where the template says so (:mod:`ocr.propose`), else for keying.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ class HandReader:
         x0, y0 = max(0, bx - m), max(0, by - m)
         region = page[y0:min(page.shape[0], by + bh + m), x0:min(page.shape[1], bx + bw + m)]
         reading = self.digits.read_field(region, (bx - x0, by - y0, bw, bh), f.comb, self.dpi)
-        ask = self.second_opinion == "always" or (
-            self.second_opinion == "auto" and rule.agree_cell_min < rule.cell_min)
+        # asked for every field ("auto" as "always"): where it agrees a box needs less
+        # certainty, and where it reads more digits than boxes found written, one was missed
+        ask = self.second_opinion != "never"
         second = self._second_reading(f, page, blank, rect) if ask else None
         sig = digit_signals(f, reading, second, today)  # type: ignore[arg-type]
         d = decide_digits(sig, rule)

@@ -32,6 +32,7 @@ __all__ = [
     "normalize_text",
     "parse_amount",
     "parse_date",
+    "zengin_kana",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -149,6 +150,19 @@ def normalize_kana(s: str) -> str:
             break
         out = nxt
     return out
+
+
+_ZENGIN_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+
+
+def zengin_kana(s: str) -> str:
+    """A kana name as a bank account holder's name is written: small kana full size.
+
+    The Zengin system's character set for account names has no small kana (拗音・促音 are
+    written large: キョウコ → キヨウコ, ハットリ → ハツトリ; 全銀協「全銀システムで使用可能な
+    文字」), which is why passbooks print them so. Voiced marks, ヲ and ー are kept.
+    """
+    return normalize_kana(s).translate(_ZENGIN_LARGE)
 
 
 def kana_match_key(s: str) -> str:

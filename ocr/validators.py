@@ -30,6 +30,7 @@ from ocr.reasons import Reason, reason
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 
 __all__ = [
+    "RECENT_YEARS",
     "VARIANT_GROUPS",
     "VARIANT_KANJI",
     "Validated",
@@ -70,6 +71,9 @@ VARIANT_KANJI: frozenset[str] = frozenset("".join(VARIANT_GROUPS))
 
 _AGE_LIMIT_YEARS = 120
 _EARLIEST_PLAUSIBLE = dt.date(1868, 1, 1)  # no form of a town hall predates the Meiji era
+# An application is read within weeks of being written: one dated years earlier is more likely
+# a misread year (令和8 read 5) than a form kept in a drawer; a person looks.
+RECENT_YEARS = 2
 _KANA_OK = re.compile(r"[ァ-ヺー・]*")
 _NUMBER_SEPARATORS = re.compile(r"[-‐‑–—―−ー]")
 # Reasons after which a field's value cannot take part in a cross-field check.
@@ -168,8 +172,10 @@ def _date(field: FieldSpec, raw: str, today: dt.date) -> Validated:
     if d is None:
         return Validated(normalize_text(raw), (reason("invalid_date"),))
     reasons: list[Reason] = []
-    if d > today and field.date_range == "past":
+    if d > today and field.date_range in ("past", "recent"):
         reasons.append(reason("future_date"))
+    if field.date_range == "recent" and d < _years_before(today, RECENT_YEARS):
+        reasons.append(reason("implausible_date", f"{RECENT_YEARS}年以上前"))
     if "birth" in field.name and d < _years_before(today, _AGE_LIMIT_YEARS):
         reasons.append(reason("implausible_date", f"{_AGE_LIMIT_YEARS}歳超"))
     elif d < _EARLIEST_PLAUSIBLE:

@@ -186,6 +186,19 @@ def _import_killed(root: Path, env: dict[str, str], rng: random.Random, workbook
     return alive
 
 
+def _new_workbooks(root: Path, seen: set[Path]) -> list[Path]:
+    """Review workbooks of completed runs not seen before (``seen`` is updated)."""
+    db = sqlite3.connect(root / "var" / "runlog.sqlite")
+    try:
+        done = {r for (r,) in db.execute("SELECT run_id FROM runs WHERE status = 'completed'")}
+    finally:
+        db.close()
+    books = [b for b in sorted((root / "out").glob("intake/*/申請データ_*.xlsx"))
+             if b not in seen and b.parent.name in done]
+    seen.update(books)
+    return books
+
+
 def _check_import(root: Path, workbook: Path) -> list[str]:
     """After an import killed and done again: once in the run log, whole outputs, no staging."""
     from robots.cli import main
@@ -234,6 +247,7 @@ def crash_rounds(root: Path, pool: Pool, *, rounds: int, seed: int, delay: float
     good: set[str] = set()
     figures = CrashFigures()
     unimported: list[Path] = []
+    seen_books: set[Path] = set()
     base = [p.read_bytes() for p in pool.scans]
     n = 0
     for r in range(rounds):
@@ -270,14 +284,14 @@ def crash_rounds(root: Path, pool: Pool, *, rounds: int, seed: int, delay: float
             figures.worker_kills += killed
             figures.hung += hung
         if rng.random() < 0.8 or r == rounds - 1:
-            s = run_scenario("intake", cfg, jobs=1)
+            run_scenario("intake", cfg, jobs=1)
             figures.runs += 1
             inv: Invariants = check_invariants(root, dropped, good, open_workbooks=False)
             figures.problems += [f"round {r}: {p}" for p in inv.problems]
-            # a run whose files the killed runs already read writes no workbook: its
-            # predecessors' wait for their import, so how many imports are killed does not
-            # hang on the timing of the other kills
-            unimported += sorted(s.out_dir.glob("申請データ_*.xlsx")) if s.out_dir else []
+            # the workbooks of every completed run wait for their import (this run read
+            # nothing when the killed runs had read it all), so how many imports are killed
+            # does not hang on the timing of the other kills
+            unimported += _new_workbooks(root, seen_books)
             if unimported and rng.random() < import_kills:
                 book = unimported.pop(0)
                 figures.import_kills += _import_killed(root, env, rng, book, window)

@@ -57,7 +57,8 @@ import pytest
 
 from ocr.engines import ReadHints, engine_classes
 from ocr.pipeline import PipelineOptions, Reader
-from ocr.results import EngineReading
+from ocr.reasons import reason
+from ocr.results import EngineReading, FieldResult
 from ocr.sources import iter_pages
 from ocr.templates import FormTemplate, TemplateLibrary
 from robots.registry import packaged_forms_dirs
@@ -72,6 +73,7 @@ __all__ = [
     "count_files",
     "crop_key",
     "forms_library",
+    "hand_page",
     "install_fake_engine",
     "page_truths",
     "record_tape",
@@ -174,6 +176,25 @@ def uninstall_fake_engine() -> None:
 
 def forms_library() -> TemplateLibrary:
     return TemplateLibrary.from_dirs(packaged_forms_dirs())
+
+
+def hand_page(template: FormTemplate, values: Mapping[str, str],
+              flagged: Iterable[str] = ()) -> list[FieldResult]:
+    """A handwritten page as the reader leaves it, without a scan: every handwritten word
+    ``manual_keying`` and empty, every other field read as ``values`` says (the ``flagged``
+    ones unsure), so proposals can be tested against reference data alone."""
+    doubt = frozenset(flagged)
+    out = []
+    for f in template.fields:
+        if f.manual:
+            out.append(FieldResult(f.name, f.label, f.type.value, "", "", 0.0,
+                                   [reason("manual_keying")]))
+        else:
+            v = values.get(f.name, "")
+            out.append(FieldResult(f.name, f.label, f.type.value, v, v, 0.99,
+                                   [reason("digit_unclear", "0.40")] if f.name in doubt
+                                   else []))
+    return out
 
 
 def page_truths(scan: Path) -> list[dict]:

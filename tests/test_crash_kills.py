@@ -29,8 +29,8 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pool]:
 
 
 def test_random_sigkills_lose_nothing_and_duplicate_nothing(pool: Pool, tmp_path: Path) -> None:
-    figures = crash_rounds(tmp_path, pool, rounds=20, seed=20261126, jobs_choices=(1, 2),
-                           worker_kills=0.25, import_kills=0.4)
+    figures = crash_rounds(tmp_path, pool, rounds=10, seed=20261126, jobs_choices=(1, 2),
+                           worker_kills=0.5, import_kills=0.5)
     assert not figures.problems, "\n".join(figures.problems[:30])
     assert figures.documents_lost == 0
     assert figures.duplicates == 0
@@ -40,7 +40,7 @@ def test_random_sigkills_lose_nothing_and_duplicate_nothing(pool: Pool, tmp_path
     # the campaign meant something: enough kills hit live processes (how many hit, rather
     # than landed after the end, hangs on the machine's speed: the margins are wide)
     assert figures.worker_kills >= 1 and figures.import_kills >= 1, figures
-    assert figures.kills >= 8, figures
+    assert figures.kills >= 4, figures
     # kills landed in several different steps of a run, not all in one place
     assert len([s for s in figures.steps if s != "finished"]) >= 3, figures.steps
     assert figures.aborted_runs >= 1

@@ -20,7 +20,7 @@ from ocr.calibration import (
     parse_calibration,
 )
 from ocr.decide import decide_digits, digit_signals
-from ocr.digits import find_cells, normalise_digit
+from ocr.digits import CellReading, DigitReading, find_cells, normalise_digit
 from ocr.engines import get_engine
 from ocr.errors import TemplateError
 from ocr.fields import ReadOptions
@@ -28,7 +28,9 @@ from ocr.models import DIGITS_CARD, DIGITS_MODEL
 from ocr.models.train_digits import prepare
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.render import Canvas
+from ocr.results import EngineReading
 from ocr.templates import FieldSpec, TemplateLibrary, load_template
+from ocr.validators import RECENT_YEARS, validate_value
 from robots.samples import SAMPLE_TODAY, generate
 from robots.samples.handwriting import _digit_ink, _press, _strike
 from robots.samples.handwriting import test_digits as held_out_digits
@@ -161,9 +163,11 @@ def test_handwritten_form_end_to_end_no_unflagged_wrong_field(tmp_path: Path) ->
             assert page.form == "koza_furikae"
             for fr in page.fields:
                 spec = t.by_name[fr.name]
-                if spec.manual:  # handwritten words: never OCR'd, always keyed by staff
-                    assert fr.value == "" and fr.readings == []
-                    assert [r.code for r in fr.reasons] == ["manual_keying"]
+                if spec.manual:  # handwritten words: never OCR'd; keyed or proposed, flagged
+                    assert fr.readings == [] and fr.raw == ""
+                    codes = [r.code for r in fr.reasons]
+                    assert codes in (["manual_keying"], ["proposed"])
+                    assert (fr.value == "") == (codes == ["manual_keying"]) or fr.candidates
                     assert fr.crop_png, "the reviewer needs the image to key from"
                     continue
                 read += 1
@@ -223,3 +227,30 @@ def test_shipped_calibration_loads_and_a_bad_one_fails_fast(tmp_path: Path) -> N
     missing = tmp_path / "none.toml"
     with pytest.raises(CalibrationError, match="not found"):
         load_calibration(missing)
+
+
+def test_more_digits_in_the_second_opinion_flag_a_box_taken_for_empty() -> None:
+    spec = next(f for f in load_template(
+        "scenarios/intake/forms/koza_furikae.toml").fields if f.name == "limit_amount")
+    sure = CellReading("1", 0.999, 0.001, 0.0, False, False)
+    zero = CellReading("0", 0.999, 0.001, 0.0, False, False)
+    empty = CellReading("", 1.0, 0.0, 0.0, True, False)
+    reading = DigitReading((empty, sure, sure, CellReading("7", 0.999, 0.0, 0.0, False, False),
+                            zero, zero, empty))  # 117000 written, the last 0 too faint
+    rule = DigitRule(cell_min=0.5, agree_cell_min=0.5)
+    for second, flagged in (("117000", True), ("11700", False), ("1170", False)):
+        sig = digit_signals(spec, reading, EngineReading("rapidocr", second, 0.9), SAMPLE_TODAY)
+        codes = [r.code for r in decide_digits(sig, rule).reasons]
+        assert ("length_mismatch" in codes) is flagged, second
+
+
+def test_an_application_dated_years_back_is_a_misread_year() -> None:
+    spec = next(f for f in load_template(
+        "scenarios/intake/forms/koza_furikae.toml").fields if f.name == "request_date")
+    assert spec.date_range == "recent" and RECENT_YEARS == 2
+    assert validate_value(spec, "080319", today=SAMPLE_TODAY).reasons == ()  # 令和8年
+    assert validate_value(spec, "070105", today=SAMPLE_TODAY).reasons == ()
+    old = validate_value(spec, "050319", today=SAMPLE_TODAY)  # 令和5年: 8 read as 5
+    assert [r.code for r in old.reasons] == ["implausible_date"]
+    assert [r.code for r in validate_value(spec, "090319", today=SAMPLE_TODAY).reasons] == [
+        "future_date"]

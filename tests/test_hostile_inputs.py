@@ -88,7 +88,8 @@ def test_shift_jis_named_scan_is_read_put_away_and_shown(pool: Pool, tmp_path: P
     assert files["inbox"] == files["processing"] == []
     note = _notes(tmp_path)["scan_\ufffdt\ufffd.png.reason.txt"]
     assert repr(b"scan_\xe9t\xe9.png") in note  # the exact bytes, kept
-    rows = [r for p in s.outputs if p.suffix == ".csv"
+    # the run's own data CSVs (UTF-8); the core systems' hand-off files have their layouts
+    rows = [r for p in s.outputs if p.suffix == ".csv" and p.parent == s.out_dir
             for r in csv.DictReader(io.StringIO(p.read_text(encoding="utf-8-sig")))]
     assert "scan_あい_sjis.png" in {r["元ファイル"] for r in rows}
     db = sqlite3.connect(tmp_path / "var" / "runlog.sqlite")

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ocr.digits import Cell, CellReading, DigitReading, find_cells, normalise_digit
+from ocr.digits import Cell, CellReading, DigitReading, find_cells, normalise_digit, views
 from ocr.engines.base import ReadHints
 from ocr.models import DIGITS_MODEL
 from ocr.results import EngineReading
@@ -61,9 +61,15 @@ class DigitEngine:
         return _softmax(self._session.run(None, {self._input: x})[0])
 
     def read_cells(self, cells: list[Cell]) -> DigitReading:
-        """Classify the non-empty boxes; an empty box reads "" (not 0)."""
+        """Classify the non-empty boxes; an empty box reads "" (not 0).
+
+        Each box's probabilities are the mean over :func:`ocr.digits.views` of its digit.
+        """
         full = [c for c in cells if not c.empty]
-        probs = self.classify(np.array([normalise_digit(c.image, c.mask) for c in full]))
+        seen = [views(normalise_digit(c.image, c.mask)) for c in full]
+        n = len(seen[0]) if seen else 1
+        flat = self.classify(np.array([v for vs in seen for v in vs], np.float32))
+        probs = flat.reshape(len(full), n, -1).mean(axis=1) if full else flat
         by_index = dict(zip((c.index for c in full), probs, strict=True))
         out = []
         for c in cells:

@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     sg.add_argument("--degrade", type=int, default=0, choices=[0, 1, 2, 3])
     sg.add_argument("--format", default="png", choices=["png", "jpeg", "pdf", "tiff", "pdf-text"])
     sg.add_argument("--pages-per-file", type=int, default=1)
+    sg.add_argument("--register", type=Path,
+                    help="also write the sample town's resident register extract here (forms "
+                         "that propose from the register, e.g. koza_furikae)")
     sg.set_defaults(handler=c.cmd_samples_generate)
     ss = samples.add_parser("scenario", help="a scenario's own sample inputs with their truth")
     ss.add_argument("scenario", help="scenario name, e.g. deposit_inquiry")

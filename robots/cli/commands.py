@@ -220,8 +220,13 @@ def cmd_samples_generate(args: argparse.Namespace) -> int:
     t = library(args.cfg).get(args.form)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = generate(t, count=args.count, seed=args.seed, out_dir=args.out,
-                     degrade=args.degrade, fmt=args.format, pages_per_file=args.pages_per_file)
+                     degrade=args.degrade, fmt=args.format, pages_per_file=args.pages_per_file,
+                     register=args.register)
     print(f"wrote {len(paths)} scan(s) with ground truth to {args.out}")
+    if args.register is not None:
+        print(f"wrote the resident register extract to {args.register}"
+              if args.register.exists() else
+              f"form {t.id} proposes nothing from residents: no register written")
     return 0
 
 

@@ -6,7 +6,8 @@ Relative paths are taken relative to the configuration file, not to the working 
 so the same file works from cron, systemd and a clerk's shell.
 
 The room of configuration: this module (folders, OCR, inbox, run, CSV, scenario sections as
-raw tables each scenario validates), :mod:`.evaluation` (``[evaluation]``) and
+raw tables each scenario validates), :mod:`.evaluation` (``[evaluation]``), :mod:`.reference`
+(``[reference]``: the resident register proposals come from) and
 :mod:`.service` (``[[schedule]]``, ``[scheduler]``, ``[notify]``). Imports only the errors and
 the registry of installed scenarios (to check names), so every other room may import it.
 """
@@ -29,6 +30,7 @@ from pydantic import (
 )
 
 from robots.config.evaluation import EvaluationConfig
+from robots.config.reference import ReferenceConfig
 from robots.config.service import NotifyConfig, ScheduleEntry, SchedulerConfig
 from robots.errors import ConfigError
 from robots.registry import packaged_forms_dirs, scenario_names
@@ -41,6 +43,7 @@ __all__ = [
     "InboxConfig",
     "OcrConfig",
     "Paths",
+    "ReferenceConfig",
     "RunConfig",
     "forms_dirs",
     "load_config",
@@ -201,6 +204,7 @@ class Config(_Model):
     csv: CsvConfig = CsvConfig()
     exports: ExportsConfig = ExportsConfig()
     evaluation: EvaluationConfig = EvaluationConfig()
+    reference: ReferenceConfig = ReferenceConfig()  # [reference], robots.config.reference
     schedule: tuple[ScheduleEntry, ...] = ()  # [[schedule]] tables, see robots.config.service
     scheduler: SchedulerConfig = SchedulerConfig()
     notify: NotifyConfig = NotifyConfig()

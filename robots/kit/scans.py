@@ -22,13 +22,19 @@ from ocr.pipeline import PipelineOptions, Reader
 from ocr.results import DocumentResult
 from ocr.templates import FormTemplate, TemplateLibrary
 from robots.config import Config, forms_dirs
+from robots.kit.residents import (
+    any_resident_proposals,
+    check_reference,
+    load_register,
+    propose_residents,
+)
 from robots.records import DocumentRecord
 from robots.scenario import ItemResult, Outcome, RunContext, WorkItem
 from robots.sheets import write_workbook
 from robots.sheets.outputs import write_form_csvs
 
-__all__ = ["build_records", "calibration_for", "check_ocr_config", "read_scan", "reader_for",
-           "write_scan_outputs"]
+__all__ = ["apply_register", "build_records", "calibration_for", "check_ocr_config",
+           "read_scan", "reader_for", "write_scan_outputs"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ def check_ocr_config(config: Config, forms: Sequence[str] = ()) -> list[str]:
     library = TemplateLibrary.from_dirs(forms_dirs(config))
     problems += [f"unknown form {f!r}; known forms: {', '.join(library.ids)}"
                  for f in forms if f not in library]
+    problems += check_reference(config)
     hand = sorted(t.id for t in library if any(f.hand_digits for f in t.fields))
     if hand and not known["digits"].is_available():
         problems.append(f"ocr.engines: forms {', '.join(hand)} have handwritten digits but the "
@@ -142,12 +149,40 @@ def read_scan(reader: Reader, item: WorkItem, ctx: RunContext,
     return ItemResult(item, outcome, records, pages=len(doc.pages), timings_ms=timings)
 
 
+def apply_register(records: Sequence[DocumentRecord], templates: dict[str, FormTemplate],
+                   ctx: RunContext) -> list[str]:
+    """Resident proposals (:mod:`robots.kit.residents`) on the run's documents, in place.
+
+    Runs in the parent, before the workbook is written and the documents are logged, so
+    the register is read once and never travels to a worker. Only when a form of the run
+    proposes from residents is the register read; its warnings go to the log and the run
+    log (events) and are returned in Japanese for the correction sheet.
+    """
+    if not any_resident_proposals(templates):
+        return []
+    loaded = load_register(ctx.config, today=ctx.today)
+    for code, english, _ in loaded.warnings:
+        log.warning("%s", english)
+        ctx.events.append((code, english))
+    if loaded.register is not None:
+        counts = propose_residents(records, templates, loaded.register)
+        for k in ("one", "several", "none"):
+            ctx.counts[f"register_documents_{k}"] = counts[k]
+    return [ja for _, _, ja in loaded.warnings]
+
+
 def write_scan_outputs(records: Sequence[DocumentRecord], ctx: RunContext, out_dir: Path, *,
                        workbook_name: str, scenario: str) -> list[Path]:
-    """The review workbook (data sheets + 確認シート) and one CSV per form, for ``records``."""
+    """The review workbook (data sheets + 確認シート) and one CSV per form, for ``records``.
+
+    Resident proposals are applied first (:func:`apply_register`): they belong on the sheet
+    and in the run log like every other proposal.
+    """
     library = TemplateLibrary.from_dirs(ctx.forms_dirs)
     templates: dict[str, FormTemplate] = {r.form_id: library.get(r.form_id) for r in records}
+    notes = apply_register(records, templates, ctx)
     workbook = out_dir / f"{workbook_name}_{ctx.run_id}.xlsx"
     write_workbook(workbook, run_id=ctx.run_id, scenario=scenario, templates=templates,
-                   records=list(records), secret=ctx.secret, created=datetime.now())
+                   records=list(records), secret=ctx.secret, created=datetime.now(),
+                   notes=notes)
     return [workbook, *write_form_csvs(out_dir, templates, records, ctx.config.csv)]

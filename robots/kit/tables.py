@@ -47,6 +47,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ocr.japanese import normalize_text
+from robots.config import Config
 from robots.sheets.csvout import EncodingProblem, write_csv
 
 __all__ = [
@@ -55,9 +56,11 @@ __all__ = [
     "Layout",
     "LayoutNotRecognised",
     "MappingError",
+    "SourceError",
     "Table",
     "TableSchema",
     "load_layouts",
+    "newest_export",
     "read_table",
     "write_layout_csv",
 ]
@@ -195,6 +198,33 @@ class Table:
     layout: Layout
     encoding: str
     rows: list[tuple[int, dict[str, str]]]  # (line or row number in the file, field → raw)
+
+
+class SourceError(Exception):
+    """A configured export cannot be used; ``problem`` names the key and what to do."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def newest_export(config: Config, key: str, path: Path, *, what: str = "export") -> Path:
+    """The file named, or the newest ``.csv``/``.xlsx`` export in the folder named.
+
+    ``key`` is the dotted configuration key, quoted in the problem; a town's system writes
+    dated exports into a folder and nobody renames anything.
+    """
+    p = config.resolve(path)
+    if p.is_dir():
+        exports = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
+                   and not f.name.startswith((".", "~$"))]
+        if not exports:
+            raise SourceError(f"{key}: no .csv or .xlsx export in {p}")
+        return max(exports, key=lambda f: (f.stat().st_mtime_ns, f.name))
+    if not p.is_file():
+        raise SourceError(f"{key}: file {p} does not exist (export the {what} there, or name "
+                          "its folder)")
+    return p
 
 
 def _load(path: Path, schemas: Mapping[str, TableSchema]) -> Layout:

@@ -14,7 +14,8 @@ here:
   REJECTED result that quarantines it with a reason for the operator;
 - :func:`data_result` — the documents of one data file as an item result (per-document
   parse time, outcome);
-- :func:`newest_export` — a configured export: the file named, or the newest in its folder.
+- :func:`newest_export` — a configured export: the file named, or the newest in its folder
+  (from :mod:`robots.kit.tables`, where the resident register reader finds it too).
 
 A third such scenario is a folder with its schemas (:class:`robots.kit.tables.TableSchema`),
 its rules and its sheets; see docs/architecture.md for a worked example.
@@ -27,7 +28,6 @@ import time
 import zipfile
 from abc import abstractmethod
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -41,7 +41,9 @@ from robots.kit.tables import (
     Layout,
     LayoutNotRecognised,
     MappingError,
+    SourceError,
     Table,
+    newest_export,
     read_table,
 )
 from robots.records import DocumentRecord
@@ -55,33 +57,6 @@ log = logging.getLogger(__name__)
 SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg")
 _UNREADABLE_JA = ("ファイルを読み込めませんでした（壊れているか、CSV・Excel形式ではありません）。"
                   "元のデータを確認してください。")
-
-
-class SourceError(Exception):
-    """A configured export cannot be used; ``problem`` names the key and what to do."""
-
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-def newest_export(config: Config, key: str, path: Path, *, what: str = "export") -> Path:
-    """The file named, or the newest ``.csv``/``.xlsx`` export in the folder named.
-
-    ``key`` is the dotted configuration key, quoted in the problem; a town's system writes
-    dated exports into a folder and nobody renames anything.
-    """
-    p = config.resolve(path)
-    if p.is_dir():
-        exports = [f for f in p.iterdir() if f.is_file() and f.suffix.lower() in DATA_SUFFIXES
-                   and not f.name.startswith((".", "~$"))]
-        if not exports:
-            raise SourceError(f"{key}: no .csv or .xlsx export in {p}")
-        return max(exports, key=lambda f: (f.stat().st_mtime_ns, f.name))
-    if not p.is_file():
-        raise SourceError(f"{key}: file {p} does not exist (export the {what} there, or name "
-                          "its folder)")
-    return p
 
 
 def read_data_table(item: WorkItem, layouts: Sequence[Layout], kinds: Sequence[str], *,
@@ -145,7 +120,7 @@ class TableOrScanScenario(Scenario):
             problems += self.check_sources(config, settings)
         except MappingError as exc:
             problems += [f"{section}.mappings_dirs: {exc.path}: {p}" for p in exc.problems]
-        problems += [p if p.startswith("ocr.") else f"{section}.forms: {p}"
+        problems += [p if p.startswith(("ocr.", "reference.")) else f"{section}.forms: {p}"
                      for p in check_ocr_config(config, settings.forms)]
         if problems:
             raise ConfigError(config.source or "config.toml", problems)

@@ -117,6 +117,20 @@ _LOCK = threading.Lock()  # one item at a time per process: OCR engines are not 
 _RUNS: OrderedDict[tuple[str, str], _RunState] = OrderedDict()
 
 
+def _usable_tempdir() -> None:
+    """Forget a temporary folder that no longer exists (the worker outlived whoever made it).
+
+    A worker restarted by its nanny inherits the nanny's environment; when the nanny lives in
+    a process whose run had pointed ``TMPDIR`` at its private folder, that folder is gone by
+    the next run and every ``mkdtemp`` would fail. The system default is used instead.
+    """
+    if Path(tempfile.gettempdir()).is_dir():
+        return
+    if not Path(os.environ.get("TMPDIR", "/")).is_dir():
+        os.environ.pop("TMPDIR", None)
+    tempfile.tempdir = None
+
+
 def _sweep_stale() -> None:
     """Delete the temporary folders of worker processes that died (a native crash).
 
@@ -247,6 +261,7 @@ def _run_item(pkg: _RunPackage, item: WorkItem, data: bytes
         root.addHandler(capture)
         root.setLevel(min(saved, pkg.log_level))  # NOTSET (0) stays: it lets all through
         try:
+            _usable_tempdir()
             state = _run_state(pkg)
             _sweep_stale()
             folder = Path(tempfile.mkdtemp(prefix=f"{_TEMP_PREFIX}item-{os.getpid()}-"))

@@ -30,6 +30,7 @@ from robots.samples.sources import (
     pick_place,
     place_for_address,
 )
+from robots.samples.town import FormPerson
 
 __all__ = ["CORPORATE_TITLES", "PURPOSES", "DocumentContext", "is_business_day"]
 
@@ -89,10 +90,12 @@ def _digits(rng: np.random.Generator, n: int, *, lead_nonzero: bool = False) -> 
 class DocumentContext:
     """Lazily drawn facts shared by the fields of one document (see module docstring)."""
 
-    def __init__(self, rng: np.random.Generator, today: dt.date, *, corporate: bool) -> None:
+    def __init__(self, rng: np.random.Generator, today: dt.date, *, corporate: bool,
+                 given: FormPerson | None = None) -> None:
         self.rng = rng
         self.today = today
         self.corporate = corporate  # the form is a company's: its address is the company's
+        self.given = given  # a resident of the sample town (robots.samples.town) fills it
         # The writer's habits for this document.
         self.era_dates = bool(rng.random() < 0.8)
         self.yen_style = ("{n}円", "{n}円", "{n}円", "{n}", "¥{n}")[int(rng.integers(5))]
@@ -103,7 +106,17 @@ class DocumentContext:
 
     @functools.cached_property
     def person(self) -> PersonName:
-        return pick_name(self.rng)
+        return self.given.name if self.given else pick_name(self.rng)
+
+    @property
+    def holder(self) -> PersonName:
+        """The holder of the document's bank account: the person, or a household member."""
+        return self.given.holder if self.given else self.person
+
+    @functools.cached_property
+    def payer_number(self) -> str:
+        """The person's number with the town (宛名番号 / 納付者番号): "" when not known."""
+        return self.given.number if self.given else _digits(self.rng, 8, lead_nonzero=True)
 
     @functools.cached_property
     def staff(self) -> PersonName:
@@ -122,6 +135,8 @@ class DocumentContext:
 
     @functools.cached_property
     def birth_date(self) -> dt.date:
+        if self.given:
+            return self.given.birth_date
         age_days = int(self.rng.integers(18 * 365, 90 * 365))
         return self.doc_date - dt.timedelta(days=age_days)
 
@@ -165,6 +180,8 @@ class DocumentContext:
     @functools.cached_property
     def _located(self) -> tuple[Place, str]:
         """The party's postal area and full address as written."""
+        if self.given:
+            return self.given.place, self.given.written_address(self.rng, self.fullwidth_digits)
         if self.corporate and self.rng.random() < 0.3:
             place = place_for_address(self.corp.location)
             if place is not None:  # the published address, exactly as the NTA prints it

@@ -3,7 +3,9 @@
 ``make demo`` has no clerk, yet the evaluation report is only worth showing with reviewed
 fields. The bundled samples come with the generator's truth, so the demo can play the
 reviewer: every flagged field whose OCR value is wrong gets the true value in 修正後の値,
-every flagged row is marked 済, and a wrong value that was *not* flagged is corrected on the
+every flagged row is marked 済 (a proposal that is the true value written another way —
+:func:`robots.samples.judge.judge_proposal` — is confirmed as it stands, as a clerk would),
+and a wrong value that was *not* flagged is corrected on the
 data sheet (which a real reviewer may never notice: the simulation finds every silent error,
 so the demo's silent error rate is an upper bound of what review would catch). No review time
 is written, so the report shows its estimate and says how it was made.
@@ -24,6 +26,7 @@ import openpyxl
 from ocr.templates import TemplateLibrary
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
+from robots.samples.judge import judge_proposal
 from robots.sheets import REVIEW_SHEET
 from robots.sheets.common import CLEAR_TOKEN, DONE_MARK, REVIEW_HEADERS, value_to_cell
 from robots.sheets.corrections import ImportResult, import_corrections
@@ -95,7 +98,9 @@ def simulate_review(workbook: Path, cfg: Config, truth_dir: Path) -> SimulatedRe
             row = review_rows.get((rec.doc_id, spec.column))
             if row is not None:
                 ws.cell(row, _COL["確認済"]).value = DONE_MARK
-            if rec.values.get(spec.name, "") == true:
+            value = rec.values.get(spec.name, "")
+            if value == true or (value and spec.propose and row is not None
+                                 and judge_proposal(spec, value, truth)[0] == "right"):
                 continue
             if row is not None:
                 cell, _ = value_to_cell(spec.type, true, review=True)

@@ -42,6 +42,7 @@ __all__ = [
     "pick_place",
     "place_for_address",
     "split_name",
+    "town_places",
 ]
 
 MISATO_CITY = ("熊本県", "下益城郡美里町")
@@ -176,6 +177,11 @@ def _places() -> dict[str, tuple[Place, ...]]:
         else:
             groups["japan"].append(place)
     return {k: tuple(v) for k, v in groups.items()}
+
+
+def town_places() -> tuple[Place, ...]:
+    """The postal areas of 美里町 itself (the sample town's register lives there)."""
+    return _places()["misato"]
 
 
 def pick_place(rng: np.random.Generator) -> Place:

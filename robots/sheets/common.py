@@ -162,6 +162,8 @@ class ReviewedWorkbook:
     notes: dict[tuple[str, str], str] = field(default_factory=dict)
     # double entry: (keyed value normalised, row, 修正後の値 also filled) by (doc_id, field)
     keyed: dict[tuple[str, str], tuple[str, int, bool]] = field(default_factory=dict)
+    # proposals from reference data: (row on 確認シート, column label) by (doc_id, field)
+    proposed: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
 
 class ForeignWorkbookError(RobotError):

@@ -20,6 +20,8 @@ a mistake would travel on and forgiving where that costs nothing:
 - The run's folder is found through the run log, relative to the workspace: in a copied or
   moved workspace the import writes into that copy.
 - The confirmed files themselves are written by :mod:`robots.sheets.confirmed`.
+- A proposal from reference data (reason ``proposed``) that was neither marked 済 nor typed
+  over is refused with its row: unlike a flagged reading, nothing was read there.
 """
 
 from __future__ import annotations
@@ -58,7 +60,12 @@ from robots.sheets.handoff import (
     stage_handoff,
 )
 from robots.sheets.outputs import data_csv_name
-from robots.sheets.read import WrittenRecord, read_workbook_records, verify_keyed
+from robots.sheets.read import (
+    WrittenRecord,
+    read_workbook_records,
+    unconfirmed_proposals,
+    verify_keyed,
+)
 
 __all__ = [
     "ADVISORY_REASONS", "CONFIRMED_SUFFIX", "EditedImportError", "ForeignImportError",
@@ -357,6 +364,7 @@ def import_corrections(workbook: Path, cfg: Config, *, who: str | None = None,
         rejected += [Rejection(*m) for m in verify_keyed(reviewed, written, templates, now.date())]
         typed = {(c.doc_id, c.field) for c in reviewed.corrections}
         looked_at = reviewed.confirmed | typed
+        rejected += [Rejection(*m) for m in unconfirmed_proposals(reviewed, looked_at)]
         result.unreviewed = sum((r.doc_id, n) not in looked_at
                                 for r in written.values() for n in r.flagged)
         with runlog.atomic():

@@ -42,14 +42,16 @@ from robots.sheets.common import (
 )
 from robots.sheets.personal import unseal_personal_numbers
 
-__all__ = ["VERIFY_MISMATCH", "WrittenRecord", "read_workbook", "read_workbook_records",
-           "verify_keyed"]
+__all__ = ["PROPOSAL_UNCONFIRMED", "VERIFY_MISMATCH", "WrittenRecord", "read_workbook",
+           "read_workbook_records", "unconfirmed_proposals", "verify_keyed"]
 
 log = logging.getLogger(__name__)
 
 _LOCKED_TEXT = ("文書ID", "元ファイル", "ページ", "項目", "確認理由")
 VERIFY_MISMATCH = ("ベリファイ入力が読取結果と一致しません。原本を見直し、正しい値を"
                    "「修正後の値」に入力してから取り込み直してください")
+PROPOSAL_UNCONFIRMED = ("参照データからの提案が確認されていません。画像と同じなら「確認済」に"
+                        "「済」を、違えば「修正後の値」に正しい値を入力してから取り込み直してください")
 _CONFIDENCE_TOLERANCE = 5e-5
 _DAY_MINUTES = 24 * 60
 
@@ -151,10 +153,13 @@ def _read_review(
                 else cell_to_value(ftype, cell) != cell_to_value(ftype, shown)):
             raise _edited(title, r, "読取結果", "locked cell was changed")
         conf = ws.cell(r, col["信頼度"]).value
-        if (conf is not None if blind else not isinstance(conf, int | float)
+        shows_none = blind or bool(m.get("proposed"))  # nothing read: no confidence shown
+        if (conf is not None if shows_none else not isinstance(conf, int | float)
                 or abs(conf - m["confidence"]) > _CONFIDENCE_TOLERANCE):
             raise _edited(title, r, "信頼度", "locked cell was changed")
         key = (m["doc_id"], m["field"])
+        if m.get("proposed"):
+            out.proposed[key] = (r, m["label"])
         answer = ws.cell(r, col["修正後の値"]).value
         keyed = ws.cell(r, col[VERIFY_HEADER]).value if VERIFY_HEADER in col else None
         if blind and _text(keyed):
@@ -364,3 +369,16 @@ def verify_keyed(reviewed: ReviewedWorkbook, written: dict[str, WrittenRecord],
         else:
             out.append((REVIEW_SHEET, row, spec.column, VERIFY_MISMATCH))
     return out
+
+
+def unconfirmed_proposals(reviewed: ReviewedWorkbook, looked_at: set[tuple[str, str]]
+                          ) -> list[tuple[str, int, str, str]]:
+    """Proposals neither marked 済 nor typed over: (sheet, row, column, message) each.
+
+    A flagged *reading* left alone is kept as read; a *proposal* is not a reading: the
+    machine derived it, so it becomes data only when a person confirmed it. The import is
+    refused, naming the rows, until every proposal is confirmed or replaced.
+    """
+    return [(REVIEW_SHEET, row, label, PROPOSAL_UNCONFIRMED)
+            for key, (row, label) in sorted(reviewed.proposed.items(), key=lambda kv: kv[1])
+            if key not in looked_at]

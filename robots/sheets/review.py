@@ -28,6 +28,7 @@ from PIL import Image as PILImage
 from ocr.results import FieldResult
 from ocr.templates import FieldSpec, FieldType
 from robots.records import DocumentRecord
+from robots.sheets.answers import answer_rule, candidates_rule
 from robots.sheets.common import (
     CHECK_MARK,
     CHECK_NONE,
@@ -50,6 +51,7 @@ __all__ = [
     "REVIEW_HEADER_ROW",
     "TIME_CELLS",
     "embed_crop",
+    "is_proposal",
     "write_review_sheet",
 ]
 
@@ -70,6 +72,7 @@ _FILL_HEAD_EDIT = PatternFill("solid", fgColor="C6EFCE")  # green: you may type 
 _FILL_INPUT = PatternFill("solid", fgColor="FFFFFF")
 _FILL_VERIFY = PatternFill("solid", fgColor="DDEBF7")  # blue: key the value from the image
 _FILL_OFF = PatternFill("solid", fgColor="EDEDED")  # grey: not used on this row
+_FILL_PROPOSED = PatternFill("solid", fgColor="E4DFEC")  # purple: a proposal to confirm
 _THIN = Side(style="thin", color="A6A6A6")
 _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _UNLOCKED = Protection(locked=False)
@@ -83,65 +86,13 @@ _INSTRUCTIONS = (
     "入力します。日付は 2025/6/1 のように西暦で入力してください。",
     f"③確認した行は「確認済」で「{DONE_MARK}」を選び、気づいたことは「備考」へ。"
     "黄色＝要確認、橙色＝読取信頼度50%未満。緑の見出しの列だけ入力できます。"
-    f"青色の行（ベリファイ）は読取結果を表示しません。画像を見て「{VERIFY_HEADER}」に入力してください。",
+    f"青色の行（ベリファイ）は読取結果を表示しません。画像を見て「{VERIFY_HEADER}」に入力してください。"
+    "紫色の行は郵便番号・全銀データ・住民記録からの提案です（「修正後の値」に入っています）。"
+    f"画像と同じなら「{DONE_MARK}」、違えば上書きし、候補があれば一覧から選んでください。",
 )
 _TIME_LABELS = {"start": "確認開始（時刻）", "end": "確認終了（時刻）", "minutes": "確認時間（分）"}
 _TIME_NOTE = ("確認にかかった時間を記録します（効果測定に使います）。"
               "開始・終了の時刻（例 9:30）か、かかった分数のどちらかを入力してください。")
-_TEXT_LENGTH: dict[str, tuple[str, str, str | None, str]] = {
-    FieldType.MYNUMBER: ("equal", "12", None, "12桁の数字"),
-    FieldType.CORPORATE_NUMBER: ("equal", "13", None, "13桁の数字"),
-    FieldType.BANK_CODE: ("equal", "4", None, "4桁の数字"),
-    FieldType.BRANCH_CODE: ("equal", "3", None, "3桁の数字"),
-    FieldType.ACCOUNT_NUMBER: ("equal", "7", None, "7桁の数字"),
-    FieldType.POSTAL_CODE: ("between", "7", "8", "例: 861-4401"),
-    FieldType.PHONE: ("between", "10", "13", "例: 0964-47-1111"),
-}
-
-
-def _list_formula(items: Sequence[str]) -> str | None:
-    """An inline list for a list validation, or None when Excel cannot hold it inline."""
-    if any("," in i or '"' in i for i in items):
-        return None
-    formula = '"' + ",".join(items) + '"'
-    return formula if len(formula) <= 255 else None
-
-
-def _validation(spec: FieldSpec) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
-    """What 修正後の値 accepts for this field: a key (to share one rule) and its arguments.
-
-    Lists stop wrong input (the caller would reject it anyway); type checks only warn, so that
-    ``空欄`` or a value the clerk is sure of can still be entered.
-    """
-    warn = {"errorStyle": "warning", "errorTitle": "入力の確認",
-            "promptTitle": "修正後の値", "showInputMessage": True}
-    if spec.type is FieldType.DATE:
-        return ("date",), {**warn, "type": "date", "operator": "between", "formula1": "1",
-                           "formula2": "73415", "prompt": "例: 2025/6/1",
-                           "error": "日付を 2025/6/1 のように入力してください。"}
-    if spec.type is FieldType.AMOUNT:
-        return ("amount",), {**warn, "type": "whole", "operator": "greaterThanOrEqual",
-                             "formula1": "0", "prompt": "金額（円）を数字で入力",
-                             "error": "金額は0以上の整数で入力してください。"}
-    if spec.type in _TEXT_LENGTH:
-        op, f1, f2, hint = _TEXT_LENGTH[spec.type]
-        return ("len", spec.type.value), {**warn, "type": "textLength", "operator": op,
-                                          "formula1": f1, "formula2": f2, "prompt": hint,
-                                          "error": f"桁数が違います（{hint}）。"}
-    items: list[str] = []
-    if spec.type is FieldType.CHECKBOX:
-        items = [CHECK_MARK, CHECK_NONE]
-    elif spec.type is FieldType.CHOICE:
-        items = [o.label for o in spec.options] + [CLEAR_TOKEN]
-    elif spec.type is FieldType.TEXT and spec.allowed:
-        items = [*spec.allowed, CLEAR_TOKEN]
-    formula = _list_formula(items) if items else None
-    if formula is None:
-        return None
-    return ("list", formula), {"type": "list", "formula1": formula, "errorStyle": "stop",
-                               "errorTitle": "入力の確認", "error": "一覧から選んでください。"}
-
-
 def _crop_of(fr: FieldResult, row: int) -> bytes | None:
     """The field's crop, from memory or from the run's spool folder (robots.run.spool)."""
     try:
@@ -228,7 +179,7 @@ class _Ranges:
 
 
 def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: datetime,
-              n: int) -> list[tuple[float | None, list[Any]]]:
+              n: int, notes: Sequence[str] = ()) -> list[tuple[float | None, list[Any]]]:
     """Title, run line, instructions and the review-time block above the table (rows 1-9).
 
     Returned as (row height, cells) in row order; the merged ranges and the validations of
@@ -239,11 +190,11 @@ def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: da
         (24, [styled_cell(ws, "確認シート（OCR読取結果の確認・修正）",
                           font=Font(bold=True, size=14))]),
         (None, [f"実行ID：{run_id}　業務：{scenario}　作成：{created:%Y-%m-%d %H:%M}"
-                f"　確認が必要な項目：{n}件"]),
+                f"　確認が必要な項目：{n}件" + "".join(f"　※{x}" for x in notes)]),
     ]
     for i, text in enumerate(_INSTRUCTIONS, start=3):
-        ws.merged_cells.add(f"A{i}:{last}{i}")
-        rows.append((20, [styled_cell(ws, text, alignment=_TOP_WRAP)]))
+        ws.merged_cells.add(f"A{i}:{last}{i}")  # a long instruction wraps to a second line
+        rows.append((20 if len(text) < 120 else 36, [styled_cell(ws, text, alignment=_TOP_WRAP)]))
     for key, ref in TIME_CELLS.items():
         row = int(ref[1:])  # 6, 7, 8 in column B: the rows follow on from the instructions
         cells: list[Any] = [
@@ -270,6 +221,11 @@ def _top_rows(ws: WriteOnlyWorksheet, *, run_id: str, scenario: str, created: da
     return rows
 
 
+def is_proposal(fr: FieldResult) -> bool:
+    """A value derived from reference data (reason ``proposed``), not read by OCR."""
+    return any(x.code == "proposed" for x in fr.reasons)
+
+
 def _shown(
     spec: FieldSpec, fr: FieldResult
 ) -> tuple[bool, Any, str, float | None, str]:
@@ -281,6 +237,10 @@ def _shown(
     if blind:  # nothing of the OCR reading may show: the keyed value must be independent
         shown, fmt, confidence = VERIFY_PLACEHOLDER, "@", None
         reasons = next(x.message for x in fr.reasons if x.code == "double_entry")
+    elif is_proposal(fr):  # nothing was read: no confidence to show, the candidates listed
+        confidence = None
+        if fr.candidates:
+            reasons += "　候補：" + "／".join(fr.candidates)
     return blind, shown, fmt, confidence, reasons
 
 
@@ -292,6 +252,7 @@ def write_review_sheet(
     scenario: str,
     created: datetime,
     spool: Path | None = None,
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Fill 確認シート with one row per flagged field; return its part of the signed meta.
 
@@ -328,7 +289,8 @@ def write_review_sheet(
     ws.freeze_panes = f"A{REVIEW_FIRST_ROW}"
     print_setup(ws, title_rows=f"{hr}:{hr}")
 
-    top = _top_rows(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged))
+    top = _top_rows(ws, run_id=run_id, scenario=scenario, created=created, n=len(flagged),
+                    notes=notes)
     top.append((None, [
         styled_cell(ws, h, font=Font(bold=True),
               fill=_FILL_HEAD_EDIT if h in EDITABLE_COLUMNS else _FILL_HEAD, border=_BOX,
@@ -344,14 +306,18 @@ def write_review_sheet(
     for i, (rec, spec, fr) in enumerate(flagged):
         r = REVIEW_FIRST_ROW + i
         blind, shown, fmt, confidence, reasons = _shown(spec, fr)
+        proposed = is_proposal(fr)
         low = confidence is not None and confidence < LOW_CONFIDENCE
-        fill = _FILL_VERIFY if blind else (_FILL_LOW if low else _FILL_FLAG)
+        fill = (_FILL_VERIFY if blind else _FILL_PROPOSED if proposed
+                else _FILL_LOW if low else _FILL_FLAG)
         answer_fmt = {FieldType.DATE: "yyyy/mm/dd", FieldType.AMOUNT: "#,##0"}.get(spec.type, "@")
         values: dict[str, Any] = {
             "文書ID": clean_text(rec.doc_id), "元ファイル": clean_text(rec.source_file),
             "ページ": clean_text(rec.page), "項目": clean_text(spec.column),
             "読取画像": "（画像なし）" if image_h[i] is None else None,
             "読取結果": shown, "信頼度": confidence, "確認理由": clean_text(reasons),
+            # a proposal is prefilled: 済 confirms it, typing over it changes it
+            "修正後の値": shown if proposed and fr.value else None,
         }
         formats = {"文書ID": "@", "元ファイル": "@", "ページ": "@", "項目": "@", "確認理由": "@",
                    "読取結果": fmt, "信頼度": "0%", "修正後の値": answer_fmt,
@@ -370,7 +336,7 @@ def write_review_sheet(
             if h == "信頼度" and low:
                 cell.font = Font(bold=True, color="C00000")
             cells.append(cell)
-        rule = _validation(spec)
+        rule = (candidates_rule(fr) if proposed else None) or answer_rule(spec)
         if rule is not None:
             key, kwargs = rule
             ranges = validations.setdefault(key, (kwargs, _Ranges()))[1]
@@ -385,7 +351,7 @@ def write_review_sheet(
             "row": r, "doc_id": rec.doc_id, "form_id": rec.form_id, "field": spec.name,
             "type": str(spec.type), "label": spec.column, "source_file": rec.source_file,
             "page": rec.page, "value": fr.value, "confidence": confidence, "reasons": reasons,
-            **({"blind": True} if blind else {}),
+            **({"blind": True} if blind else {}), **({"proposed": True} if proposed else {}),
         })
     if not flagged:
         ws.merged_cells.add(f"A{REVIEW_FIRST_ROW}:{last}{REVIEW_FIRST_ROW}")

@@ -324,8 +324,12 @@ def write_workbook(
     records: Sequence[DocumentRecord],
     secret: bytes,
     created: datetime,
+    notes: Sequence[str] = (),
 ) -> WorkbookSummary:
     """Write the run's review workbook to ``path`` (atomically, mode 0600).
+
+    ``notes`` are shown on 確認シート under the run line (in Japanese: a stale resident
+    register, say, that explains why fewer words are proposed).
 
     Sheets: 確認シート first (the reviewer's work), one data sheet per form present in
     ``records`` (in order of first appearance), and the very hidden signed ``_meta``.
@@ -363,7 +367,7 @@ def write_workbook(
                 )
             review_meta = write_review_sheet(
                 review_ws, flagged, run_id=run_id, scenario=scenario, created=created,
-                spool=Path(spool),
+                spool=Path(spool), notes=notes,
             )
             payload = {
                 "format": FORMAT_VERSION,

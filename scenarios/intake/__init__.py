@@ -49,8 +49,8 @@ class Intake(Scenario):
         problems = check_ocr_config(config, settings.forms)
         if problems:
             raise ConfigError(config.source or "config.toml",
-                              [p if p.startswith("ocr.") else f"scenarios.intake.forms: {p}"
-                               for p in problems])
+                              [p if p.startswith(("ocr.", "reference."))
+                               else f"scenarios.intake.forms: {p}" for p in problems])
         return settings
 
     def worker_init(self, ctx: RunContext) -> None:
