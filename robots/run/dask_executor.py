@@ -118,12 +118,8 @@ _RUNS: OrderedDict[tuple[str, str], _RunState] = OrderedDict()
 
 
 def _usable_tempdir() -> None:
-    """Forget a temporary folder that no longer exists (the worker outlived whoever made it).
-
-    A worker restarted by its nanny inherits the nanny's environment; when the nanny lives in
-    a process whose run had pointed ``TMPDIR`` at its private folder, that folder is gone by
-    the next run and every ``mkdtemp`` would fail. The system default is used instead.
-    """
+    """Forget a temporary folder that is gone: a worker restarted by its nanny inherits
+    ``TMPDIR`` of the nanny's process, maybe a finished run's private folder."""
     if Path(tempfile.gettempdir()).is_dir():
         return
     if not Path(os.environ.get("TMPDIR", "/")).is_dir():
