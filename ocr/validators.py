@@ -115,8 +115,13 @@ def _text(field: FieldSpec, raw: str, name_field: bool) -> Validated:
     return Validated(value, tuple(reasons))
 
 
+# A dash between two house numbers that an engine took for a kanji or a long-vowel mark
+# (2908一3, 12ー5): no address writes a kanji numeral or ー between two Arabic digits.
+_DASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)[一ーｰ‐−—―](?=\d)")
+
+
 def _address(field: FieldSpec, raw: str) -> Validated:
-    value = normalize_text(raw)
+    value = _DASH_BETWEEN_DIGITS.sub("-", normalize_text(raw))
     reasons: list[Reason] = []
     if refdata.address_known(value) is False:
         reasons.append(reason("unknown_address"))

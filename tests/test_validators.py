@@ -396,3 +396,13 @@ def test_cross_check_missing_values() -> None:
 def test_cross_check_never_raises(garbage: dict[str, str]) -> None:
     found = cross_check(_template(), {**GOOD, **garbage})
     assert all(r.code in REASON_MESSAGES for v in found.values() for r in v)
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("福井県鯖江市水落町2丁目2908一3", "福井県鯖江市水落町2丁目2908-3"),  # Tesseract's 一
+    ("熊本県下益城郡美里町馬場12ー5", "熊本県下益城郡美里町馬場12-5"),
+    ("熊本県下益城郡美里町馬場１２－５", "熊本県下益城郡美里町馬場12-5"),
+    ("熊本県下益城郡美里町一丁目3", "熊本県下益城郡美里町一丁目3"),  # a kanji numeral stays
+])
+def test_a_dash_read_as_kanji_between_house_numbers_is_a_dash(raw: str, value: str) -> None:
+    check(FieldType.ADDRESS, raw, value, [])
