@@ -188,17 +188,41 @@ def _dash_for_space(f: FieldSpec, mine: tuple[EngineReading, Validated],
     return False
 
 
+def _collapsed_double(f: FieldSpec, mine: tuple[EngineReading, Validated],
+                      others: Sequence[tuple[EngineReading, Validated]]) -> bool:
+    """A reading that is another with one doubled character read once (ツカモトモユキ).
+
+    Both recognisers decode with CTC, which merges two identical characters unless it
+    sees a gap between them; at the space between family and given name (ツカモト トモユキ)
+    or in a doubled kana (ササキ) the gap is easily lost. A recogniser seldom invents a
+    second copy of a character, so the reading with the double is the likelier one.
+    """
+    if f.type not in (FieldType.KANA, FieldType.NAME):
+        return False
+    value = mine[1].value
+    for _, v in others:
+        other = v.value
+        if len(other) != len(value) + 1:
+            continue
+        for i in range(len(other) - 1):
+            if other[i] == other[i + 1] and other[:i] + other[i + 1:] == value:
+                return True
+    return False
+
+
 def preference(f: FieldSpec, checked: Sequence[tuple[EngineReading, Validated]],
                solo_engine: str) -> list[tuple[int, int, int, int, float]]:
     """A sort key per reading, best highest: what the field allows before who is surer.
 
-    In order: the value passes its checks; it is no space misread as ー; real lists know it
+    In order: the value passes its checks; it is no space misread as ー nor a doubled
+    character read once (:func:`_collapsed_double`); real lists know it
     (:func:`lexicon_score`); it is the engine that makes fewer errors (``solo_engine``);
     the engine's confidence.
     """
     keys = []
     for i, (r, v) in enumerate(checked):
         rest = [c for j, c in enumerate(checked) if j != i]
-        keys.append((0 if v.reasons else 1, 0 if _dash_for_space(f, (r, v), rest) else 1,
+        misread = _dash_for_space(f, (r, v), rest) or _collapsed_double(f, (r, v), rest)
+        keys.append((0 if v.reasons else 1, 0 if misread else 1,
                      lexicon_score(f, v), 1 if r.engine == solo_engine else 0, r.confidence))
     return keys

@@ -100,7 +100,7 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
         cells = inked_cells(sub.shape[1], stats, keep, comb)
     else:
         tight = sub[y0:y1, x0:x1]
-        text_em = _extent_em(stats, keep, y1 - y0)
+        text_em = _extent_em(stats, keep)
     tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
     return Crop(tight, True, noise, text_em, cells)
 
@@ -129,15 +129,44 @@ def crossing_lines(ink: np.ndarray) -> np.ndarray | None:
     return cv2.dilate(np.isin(labels, thin).astype(np.uint8), np.ones((3, 1), np.uint8)) > 0
 
 
-def _extent_em(stats: np.ndarray, keep: list[int], line_h: int) -> float:
+def _line_band(stats: np.ndarray, keep: list[int]) -> tuple[int, int] | None:
+    """Top and bottom of the line the characters stand in, in pixels; None: no character.
+
+    The extent of everything kept is too tall when a speck of dust near a character (kept
+    as a possible dakuten or comma) or a leftover piece of the box's rule lies above or
+    below the line: on a noisy page that doubled the height, halved the measured length
+    in characters and flagged right readings as "longer than the writing". Characters are
+    the blobs at least two fifths as tall as the tallest; specks and rules are not, nor is
+    the box's upright edge (five times as tall as wide) left by a registration off by a hair.
+    """
+    heights = {i: int(stats[i, cv2.CC_STAT_HEIGHT]) for i in keep
+               if stats[i, cv2.CC_STAT_AREA] >= _BIG_AREA
+               and stats[i, cv2.CC_STAT_WIDTH] >= 0.2 * stats[i, cv2.CC_STAT_HEIGHT]}
+    if not heights:
+        return None
+    tall = [i for i, h in heights.items() if h >= 0.4 * max(heights.values())]
+    top = min(int(stats[i, cv2.CC_STAT_TOP]) for i in tall)
+    bottom = max(int(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]) for i in tall)
+    return top, bottom
+
+
+def _extent_em(stats: np.ndarray, keep: list[int]) -> float:
     """Width of the writing in line heights, wide gaps (word spaces) left out.
 
     Japanese characters are about one line height wide, so this says roughly how many
-    characters were written; a reading much shorter than that has lost some.
+    characters were written; a reading much shorter than that has lost some. Only what
+    lies in the line's band counts (:func:`_line_band`): a rule's remnant under the
+    writing is no character.
     """
-    if line_h <= 0:
+    band = _line_band(stats, keep)
+    if band is None or band[1] <= band[0]:
         return 0.0
-    spans = sorted((int(stats[i, 0]), int(stats[i, 0] + stats[i, 2])) for i in keep)
+    top, bottom = band
+    line_h = bottom - top
+    spans = sorted((int(stats[i, 0]), int(stats[i, 0] + stats[i, 2])) for i in keep
+                   if top <= stats[i, 1] + stats[i, 3] / 2 <= bottom)
+    if not spans:
+        return 0.0
     total, (a, b) = 0, spans[0]
     for lo, hi in spans[1:]:
         if lo - b > 0.6 * line_h:  # a space between words: not writing

@@ -98,8 +98,21 @@ def _cp932_ok(value: str) -> bool:
     return True
 
 
+# Letters set apart one by one (株式会社 A G M): RapidOCR spaces out Latin capitals in a
+# Japanese line; no name is spelt as single letters with spaces between them.
+_SPACED_LETTERS = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?: [A-Za-z0-9](?![A-Za-z0-9]))+")
+# A space between two digits of a house number (西畑6 92番): Tesseract's, never written.
+_SPACE_IN_NUMBER = re.compile(r"(?<=[0-9]) (?=[0-9])")
+
+
+def _join_spaced(value: str) -> str:
+    return _SPACED_LETTERS.sub(lambda m: m.group(0).replace(" ", ""), value)
+
+
 def _text(field: FieldSpec, raw: str, name_field: bool) -> Validated:
     value = normalize_text(raw)
+    if field.type is FieldType.NAME:
+        value = _join_spaced(value)
     reasons: list[Reason] = []
     if field.allowed:
         allowed = {normalize_text(a): a for a in field.allowed}
@@ -121,7 +134,8 @@ _DASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)[一ーｰ‐−—―](?=\d)")
 
 
 def _address(field: FieldSpec, raw: str) -> Validated:
-    value = _DASH_BETWEEN_DIGITS.sub("-", normalize_text(raw))
+    value = _DASH_BETWEEN_DIGITS.sub("-", _SPACE_IN_NUMBER.sub("", normalize_text(raw)))
+    value = _join_spaced(value)
     reasons: list[Reason] = []
     if refdata.address_known(value) is False:
         reasons.append(reason("unknown_address"))
@@ -271,9 +285,15 @@ _SIMPLE: dict[FieldType, Callable[[FieldSpec, str], Validated]] = {
 _EDGE_SPECKS = " \u3000.,。、・･:;'\"`´‘’“”·•°º^~_|"
 
 
+# What Tesseract reads in the empty rest of a box on a noisy page: after a gap, a few
+# dashes, dots or brackets (ツカモト トモユキ      -, 析清納      ーー). No value ends with a
+# word made only of such marks (a word cannot start with ー), so they are dust too.
+_NOISE_TAIL = re.compile(r"(?:[ \u3000]+(?:[^\w\s]|[ー一_]){1,3})+[ \u3000]*$")
+
+
 def trim_specks(raw: str) -> str:
     """``raw`` without the specks of dust an engine read as punctuation at either end."""
-    return raw.strip(_EDGE_SPECKS)
+    return _NOISE_TAIL.sub("", raw.strip(_EDGE_SPECKS)).strip(_EDGE_SPECKS)
 
 
 #: What a spreadsheet would run as a formula when the value lands in a cell or a CSV field

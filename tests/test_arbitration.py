@@ -184,3 +184,55 @@ def test_a_fold_across_a_text_field_is_not_read_as_writing() -> None:
     assert abs(crop.image.shape[1] - clean.image.shape[1]) < 20  # the writing, not the fold
     read = get_engine("rapidocr").recognize(crop.image, ReadHints(field_type=FieldType.NAME))
     assert read.text.replace(" ", "").replace("\u3000", "") == "山田太郎"
+
+
+@pytest.mark.parametrize(("tess", "rapid"), [
+    ("ササキ ズズ", "ササキ ズ"),  # neither is a known name
+    ("ノノムラ　ミミ", "ノムラ　ミミ"),  # only the wrong one is
+])
+def test_a_doubled_character_read_once_loses_to_the_reading_with_both(tess: str,
+                                                                     rapid: str) -> None:
+    readings = [R("tesseract", tess, 0.4), R("rapidocr", rapid, 0.99)]
+    d = decide_text(text_signals(spec(FieldType.KANA), readings, None),
+                    TextRule(solo_min=0.5), 0.0)
+    assert d.value == tess.replace(" ", "").replace("\u3000", "")
+    assert "engines_disagree" in [r.code for r in d.reasons]  # still a human's to confirm
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("ツカモト トモユキ                -", "ツカモトトモユキ"),
+    ("オザキリホ 。 …  ・     ・", "オザキリホ"),
+    ("フルカワ シゲトモ    ーー", "フルカワシゲトモ"),
+    ("ケービーセーレン", "ケービーセーレン"),  # a real ー at the end stays
+])
+def test_marks_read_in_the_empty_rest_of_a_box_are_dust(raw: str, value: str) -> None:
+    assert validate_value(spec(FieldType.KANA), raw).value == value
+
+
+def test_house_numbers_and_letters_spaced_out_by_an_engine_are_joined() -> None:
+    a = spec(FieldType.ADDRESS)
+    assert (validate_value(a, "山口県岩国市美和町西畑6 92番15号").value
+            == validate_value(a, "山口県岩国市美和町西畑６９２番１５号").value
+            == "山口県岩国市美和町西畑692番15号")
+    n = spec(FieldType.NAME)
+    assert validate_value(n, "X Y Z Co").value == "XYZ Co"
+    assert validate_value(n, "Misato Kensetsu").value == "Misato Kensetsu"  # words stay apart
+
+
+def test_specks_and_a_rule_left_under_the_line_do_not_shorten_the_measured_writing() -> None:
+    from ocr.crops import cut_field
+
+    text = "熊本県下益城郡美里町"
+    line = _line(text, "gothic", 50)
+    box = np.full((220, 1700), 255, np.uint8)
+    box[60:60 + line.shape[0], 20:20 + line.shape[1]] = line
+    clean = cut_field(box.copy(), np.zeros(box.shape, bool), denoise="never")
+    dusty = box.copy()
+    right = 20 + line.shape[1] - 50  # the last character's right edge
+    dusty[62:68, right - 300:right - 294] = 0  # a speck above a character
+    dusty[196:200, 60:400] = 0  # a piece of the box's rule below the writing
+    dusty[20:210, 8:14] = 0  # the box's upright edge
+    crop = cut_field(dusty, np.zeros(box.shape, bool), denoise="never")
+    assert clean.text_em is not None and crop.text_em is not None
+    assert abs(clean.text_em - len(text)) < 1.5
+    assert abs(crop.text_em - clean.text_em) < 1.0
