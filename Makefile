@@ -58,6 +58,7 @@ bench: setup
 bench-faults: $(STAMP)
 	OMP_THREAD_LIMIT=1 $(BIN)/python bench/crash_kills.py --rounds 420 --seed 7 --worker-kills 0.6 --import-kills 1.0
 	OMP_THREAD_LIMIT=1 $(BIN)/python bench/crash_kills.py --rounds 230 --seed 8 --delay 0.15 --worker-kills 1.0 --import-kills 1.0
+	OMP_THREAD_LIMIT=1 $(BIN)/python bench/crash_kills.py --rounds 230 --seed 9 --delay 0.15 --worker-kills 1.0 --import-kills 1.0
 	OMP_THREAD_LIMIT=1 $(BIN)/python bench/fuzz_inbox.py --bad 1200 --good 100 --seed 9 --jobs 2
 	OMP_THREAD_LIMIT=1 $(BIN)/python bench/worst_file.py
 
