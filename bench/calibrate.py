@@ -216,6 +216,16 @@ def calibrate_type(sweep: Sweep, ftype: str, kind: str) -> list[str]:
         cands = sorted(_grid(lows, (0.0, NEVER)), reverse=True)
         _pick(sweep, group, lambda c: sweep.text.__setitem__(
             ftype, replace(sweep.text[ftype], agree_min=c)), cands, curve, "agree_min")
+        # agreements the less confident engine alone would flag: does RapidOCR's confidence
+        # tell the right ones from the wrong?
+        floor = sweep.text[ftype].agree_min
+        below = [x[0].confidence for r in recs for x in r.signals.checked  # type: ignore
+                 if r.signals.agree and x[0].engine == "rapidocr"  # type: ignore
+                 and min(y[0].confidence for y in r.signals.checked) < floor]  # type: ignore
+        cands = sorted(_grid(below, (NEVER,)), reverse=True)
+        _pick(sweep, group, lambda c: sweep.text.__setitem__(
+            ftype, replace(sweep.text[ftype], agree_solo_min=c)), cands, curve,
+            "agree_solo_min")
         solos = [x[0].confidence for r in recs for x in r.signals.checked  # type: ignore
                  if x[0].engine == "rapidocr" and not r.signals.agree]  # type: ignore
         cands = sorted(_grid(solos, (NEVER,)), reverse=True)
@@ -295,6 +305,7 @@ def _write(path: Path, sweep: Sweep, marks: dict[str, MarkRule], meta: dict[str,
              f'calibrated = "{meta["date"]}"', ""]
     for t, rule in sorted(text.items()):
         lines += [f"[printed.{t}]", f"agree_min = {rule.agree_min:.4f}",
+                  f"agree_solo_min = {rule.agree_solo_min:.4f}",
                   f"solo_min = {rule.solo_min:.4f}", ""]
     for t, rule in sorted(digits.items()):
         lines += [f"[handwritten.{t}]", f"cell_min = {rule.cell_min:.4f}",

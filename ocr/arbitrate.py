@@ -11,6 +11,7 @@ applies them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -190,22 +191,25 @@ def _dash_for_space(f: FieldSpec, mine: tuple[EngineReading, Validated],
 
 def _collapsed_double(f: FieldSpec, mine: tuple[EngineReading, Validated],
                       others: Sequence[tuple[EngineReading, Validated]]) -> bool:
-    """A reading that is another with one doubled character read once (ツカモトモユキ).
+    """A reading that lost one of two identical characters at the word space (ツカモトモユキ).
 
-    Both recognisers decode with CTC, which merges two identical characters unless it
-    sees a gap between them; at the space between family and given name (ツカモト トモユキ)
-    or in a doubled kana (ササキ) the gap is easily lost. A recogniser seldom invents a
-    second copy of a character, so the reading with the double is the likelier one.
+    CTC decoding merges two identical characters unless it sees a gap between them; at the
+    space between family and given name (ツカモト トモユキ) a recogniser that drops the
+    space drops the gap too, and one ト with it. Only a double that another engine read
+    with the space between its two halves counts: a double inside a word (ムラタ カカハネ
+    for ムラタカハネ) is as likely that engine's stutter as this one's merge.
     """
     if f.type not in (FieldType.KANA, FieldType.NAME):
         return False
     value = mine[1].value
-    for _, v in others:
+    for r, v in others:
         other = v.value
         if len(other) != len(value) + 1:
             continue
         for i in range(len(other) - 1):
-            if other[i] == other[i + 1] and other[:i] + other[i + 1:] == value:
+            ch = other[i]
+            if (ch == other[i + 1] and other[:i] + other[i + 1:] == value
+                    and re.search(f"{re.escape(ch)}[ \u3000]+{re.escape(ch)}", r.text)):
                 return True
     return False
 
@@ -214,8 +218,8 @@ def preference(f: FieldSpec, checked: Sequence[tuple[EngineReading, Validated]],
                solo_engine: str) -> list[tuple[int, int, int, int, float]]:
     """A sort key per reading, best highest: what the field allows before who is surer.
 
-    In order: the value passes its checks; it is no space misread as ー nor a doubled
-    character read once (:func:`_collapsed_double`); real lists know it
+    In order: the value passes its checks; it is no space misread as ー nor a double at
+    the word space read once (:func:`_collapsed_double`); real lists know it
     (:func:`lexicon_score`); it is the engine that makes fewer errors (``solo_engine``);
     the engine's confidence.
     """

@@ -48,12 +48,16 @@ class TextRule:
     """Printed fields, read by two engines.
 
     ``agree_min``: when both engines agree after normalisation, the less confident one's
-    confidence must reach this. ``solo_min``: when they disagree, RapidOCR's reading stands
-    alone if it validates and its confidence reaches this (``> 1``: never).
+    confidence must reach this, unless RapidOCR's reaches ``agree_solo_min`` (``> 1``:
+    never): Tesseract's fast model gives a name with a space between family and given name
+    a confidence near 0 however clear the print, and then only RapidOCR's says anything.
+    ``solo_min``: when they disagree, RapidOCR's reading stands alone if it validates and
+    its confidence reaches this (``> 1``: never).
     """
 
     agree_min: float = 0.0
     solo_min: float = NEVER
+    agree_solo_min: float = NEVER
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,8 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
     """Value and reasons of a printed field read by one or more engines.
 
     Unflagged only when the value validates and either both engines agree with the less
-    confident one at ``rule.agree_min`` or more, or (engines disagreeing) RapidOCR alone
+    confident one at ``rule.agree_min`` or more (or RapidOCR at ``rule.agree_solo_min``
+    or more), or (engines disagreeing) RapidOCR alone
     validates with ``rule.solo_min`` or more; ``floor`` is the configured minimum combined
     confidence (``[ocr.min_confidence]``).
     """
@@ -103,7 +104,9 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
             miss *= 1.0 - _clip(rr.confidence)
         conf = 1.0 - miss
         low = min(_clip(rr.confidence) for rr, _ in checked)
-        if low < rule.agree_min:
+        solo_conf = max((_clip(rr.confidence) for rr, _ in checked if rr.engine == SOLO_ENGINE),
+                        default=0.0)
+        if low < rule.agree_min and solo_conf < rule.agree_solo_min:
             # the sheet must not show 100 % beside "low confidence": a flagged agreement is
             # worth what its weakest reading is worth
             conf = low

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from ocr.arbitrate import ALLOWED, variant_suspected
-from ocr.calibration import TextRule, load_calibration
+from ocr.calibration import TextRule, load_calibration, parse_calibration
 from ocr.decide import decide_text, text_signals
 from ocr.engines import ReadHints, get_engine
 from ocr.marks import mark_ratio
@@ -186,16 +186,16 @@ def test_a_fold_across_a_text_field_is_not_read_as_writing() -> None:
     assert read.text.replace(" ", "").replace("\u3000", "") == "山田太郎"
 
 
-@pytest.mark.parametrize(("tess", "rapid"), [
-    ("ササキ ズズ", "ササキ ズ"),  # neither is a known name
-    ("ノノムラ　ミミ", "ノムラ　ミミ"),  # only the wrong one is
+@pytest.mark.parametrize(("tess", "rapid", "value"), [
+    ("ヤマモト トワコ", "ヤマモトワコ", "ヤマモトトワコ"),  # the double across the word space
+    ("ムラタ カカハネ", "ムラタカハネ", "ムラタカハネ"),  # a double inside a word: no evidence
 ])
-def test_a_doubled_character_read_once_loses_to_the_reading_with_both(tess: str,
-                                                                     rapid: str) -> None:
+def test_a_double_at_the_word_space_read_once_loses_to_the_reading_with_both(
+        tess: str, rapid: str, value: str) -> None:
     readings = [R("tesseract", tess, 0.4), R("rapidocr", rapid, 0.99)]
     d = decide_text(text_signals(spec(FieldType.KANA), readings, None),
-                    TextRule(solo_min=0.5), 0.0)
-    assert d.value == tess.replace(" ", "").replace("\u3000", "")
+                    TextRule(solo_min=1.01), 0.0)
+    assert d.value == value
     assert "engines_disagree" in [r.code for r in d.reasons]  # still a human's to confirm
 
 
@@ -236,3 +236,20 @@ def test_specks_and_a_rule_left_under_the_line_do_not_shorten_the_measured_writi
     assert clean.text_em is not None and crop.text_em is not None
     assert abs(clean.text_em - len(text)) < 1.5
     assert abs(crop.text_em - clean.text_em) < 1.0
+
+
+def test_an_agreement_tesseract_is_unsure_of_stands_on_rapidocrs_confidence_when_calibrated(
+) -> None:
+    readings = [R("tesseract", "奥村 雅菜", 0.0), R("rapidocr", "奥村 雅菜", 0.999)]
+    sig = text_signals(spec(FieldType.NAME), readings, None)
+    strict = decide_text(sig, TextRule(agree_min=0.3), 0.0)
+    trusting = decide_text(sig, TextRule(agree_min=0.3, agree_solo_min=0.99), 0.0)
+    unsure = decide_text(text_signals(spec(FieldType.NAME), [
+        readings[0], R("rapidocr", "奥村 雅菜", 0.95)], None),
+        TextRule(agree_min=0.3, agree_solo_min=0.99), 0.0)
+    assert [r.code for r in strict.reasons] == ["low_confidence"]
+    assert (trusting.value, trusting.reasons) == ("奥村雅菜", [])
+    assert [r.code for r in unsure.reasons] == ["low_confidence"]
+    read = parse_calibration({"printed": {"name": {"agree_min": 0.3, "agree_solo_min": 0.99}}})
+    assert read.text_rule("name") == TextRule(agree_min=0.3, agree_solo_min=0.99)
+    assert read.text_rule("kana").agree_solo_min > 1.0  # never, unless calibrated
