@@ -356,3 +356,15 @@ def text_layer_form(path: Path, template: FormTemplate, values: dict[str, str]) 
             c.drawString((x + 1) * MM, A4[1] - (y + h * 0.7) * MM, values[f.name])
     c.showPage()
     c.save()
+
+
+def template_error(tmp_path: Path, fields_toml: str) -> str:
+    """The message a template of ``fields_toml`` under a minimal ``[form]`` fails with."""
+    from ocr.errors import TemplateError
+    from ocr.templates import load_template
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[form]\nid = "bad"\ntitle = "x"\n' + fields_toml, encoding="utf-8")
+    with pytest.raises(TemplateError) as err:
+        load_template(bad)
+    return str(err.value)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fakes import template_error
 
 from ocr.calibration import (
     DEFAULT_CALIBRATION,
@@ -22,7 +23,6 @@ from ocr.calibration import (
 from ocr.decide import decide_digits, digit_signals
 from ocr.digits import CellReading, DigitReading, find_cells, normalise_digit
 from ocr.engines import get_engine
-from ocr.errors import TemplateError
 from ocr.fields import ReadOptions
 from ocr.models import DIGITS_CARD, DIGITS_MODEL
 from ocr.models.train_digits import prepare
@@ -177,12 +177,7 @@ def test_handwritten_form_end_to_end_no_unflagged_wrong_field(tmp_path: Path) ->
 
 
 def test_handwritten_option_is_validated_with_the_key_named(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("""
-[form]
-id = "bad"
-title = "x"
-
+    text = template_error(tmp_path, """
 [[fields]]
 name = "acct"
 label = "口座番号"
@@ -204,10 +199,7 @@ label = "可"
 type = "checkbox"
 box = [40.0, 80.0, 5.0, 5.0]
 options_style = "circle"
-""", encoding="utf-8")
-    with pytest.raises(TemplateError) as err:
-        load_template(bad)
-    text = str(err.value)
+""")
     assert "fields[0]: handwritten: digits written by hand need boxes" in text
     assert "fields[1]: comb: a boxed date has 8 boxes" in text
     assert "fields[2]: options_style is only for type 'choice'" in text

@@ -12,10 +12,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from fakes import forms_library, hand_page
+from fakes import forms_library, hand_page, template_error
 
 from ocr.addresses import address_rest, same_address
-from ocr.errors import TemplateError
 from ocr.japanese import normalize_text, zengin_kana
 from ocr.propose import propose_reference
 from ocr.refdata import (
@@ -28,7 +27,6 @@ from ocr.refdata import (
     postal_lookup,
 )
 from ocr.results import FieldResult
-from ocr.templates import load_template
 
 KOZA = forms_library().get("koza_furikae")
 
@@ -140,12 +138,7 @@ def test_what_an_address_adds_to_its_postal_area() -> None:
 
 
 def test_template_proposal_keys_fail_fast_with_the_key_named(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("""
-[form]
-id = "bad"
-title = "x"
-
+    text = template_error(tmp_path, """
 [[fields]]
 name = "name"
 label = "氏名"
@@ -177,10 +170,7 @@ box = [40.0, 80.0, 64.0, 11.0]
 comb = 8
 handwritten = true
 match = "resident.postal_code"
-""", encoding="utf-8")
-    with pytest.raises(TemplateError) as err:
-        load_template(bad)
-    text = str(err.value)
+""")
     assert "fields[0]: propose: 'resident.nickname' is not one of" in text
     assert "fields[1]: propose: resident.name is for a handwritten word" in text
     assert "fields[2]: propose: postal.address is for a handwritten word" in text
@@ -189,12 +179,7 @@ match = "resident.postal_code"
 
 
 def test_a_proposal_needs_the_fields_it_comes_from(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.toml"
-    bad.write_text("""
-[form]
-id = "bad"
-title = "x"
-
+    text = template_error(tmp_path, """
 [[fields]]
 name = "addr"
 label = "住所"
@@ -202,10 +187,7 @@ type = "text"
 box = [40.0, 20.0, 80.0, 11.0]
 handwritten = true
 propose = ["resident.address", "postal.address"]
-""", encoding="utf-8")
-    with pytest.raises(TemplateError) as err:
-        load_template(bad)
-    text = str(err.value)
+""")
     assert "fields[0].propose: postal.address needs exactly one field of type postal_code " \
            "on the form, found 0" in text
     assert "fields[0].propose: a resident proposal needs fields that find the resident" in text
