@@ -31,6 +31,7 @@ REASON_MESSAGES: dict[str, str] = {
     "multiple_choices": "複数の選択肢に印がある",
     "not_allowed_value": "選択肢にない値",
     "unexpected_characters": "この項目に使えない文字がある",
+    "kana_spelling": "カナの並びが表記としてありえない（小さい字・ッ・ーの位置を確認）",
     "length_mismatch": "読取結果の文字数が記入と合わない",
     "variant_kanji": "異体字の可能性（髙・﨑など、原本で字形を確認）",
     "not_encodable": "CP932（シフトJIS）で表せない文字がある",

@@ -19,6 +19,7 @@ from ocr import refdata
 from ocr.checkdigits import is_valid_corporate_number, is_valid_mynumber
 from ocr.japanese import (
     digits_only,
+    kana_spelling_ok,
     normalize_kana,
     normalize_phone,
     normalize_postal,
@@ -85,6 +86,7 @@ _BLOCKING = frozenset(
         "unknown_bank",
         "unknown_postal_code",
         "unexpected_characters",
+        "kana_spelling",
         "not_allowed_value",
     }
 )
@@ -149,6 +151,8 @@ def _kana(field: FieldSpec, raw: str) -> Validated:
     reasons: list[Reason] = []
     if not _KANA_OK.fullmatch(value):
         reasons.append(reason("unexpected_characters"))
+    elif not kana_spelling_ok(value):
+        reasons.append(reason("kana_spelling"))
     if not _cp932_ok(value):
         reasons.append(reason("not_encodable"))
     return Validated(value, tuple(reasons))

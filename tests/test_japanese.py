@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from ocr.japanese import (
     digits_only,
     format_era,
     kana_match_key,
+    kana_spelling_ok,
     kanji_number,
     nfkc,
     normalize_kana,
@@ -367,3 +369,33 @@ def test_normalize_phone(raw: str, expected: str | None) -> None:
 )
 def test_normalize_postal(raw: str, expected: str | None) -> None:
     assert normalize_postal(raw) == expected
+
+
+@pytest.mark.parametrize("kana", ["オオャマケイ", "オオタニトシカッ", "ャシタユウキ", "サンョウ",
+                                  "エイビーーツーリスト", "ーアベ", "ハッーリ", "ハッン"])
+def test_kana_a_recogniser_made_is_no_spelling(kana: str) -> None:
+    assert not kana_spelling_ok(kana)
+
+
+@pytest.mark.parametrize("kana", [
+    "キョウコ", "ハットリ", "ティーチャー", "フュージョン", "デュオ", "ヴュー", "ジョン・スミス",
+    "ワァース", "ジィコア", "サイトウ　ジュンコ",
+])
+def test_kana_spelt_as_people_and_companies_spell_it(kana: str) -> None:
+    assert kana_spelling_ok(kana)
+
+
+def test_every_reading_in_published_data_is_a_spelling() -> None:
+    """Readings nobody here wrote: gimei's names and the National Tax Agency's corporate data."""
+    import csv
+
+    from gimei import Gimei
+
+    names = Gimei.NAMES
+    readings = [r[2] for r in [*names["last_name"], *names["first_name"]["male"],
+                               *names["first_name"]["female"]]]
+    data = Path(__file__).resolve().parent.parent / "robots/samples/data/corporations_sabae.csv"
+    with data.open(encoding="utf-8") as fh:
+        readings += [row[3] for row in csv.reader(fh) if len(row) > 3 and row[3]]
+    assert len(readings) > 10_000
+    assert [k for k in readings if not kana_spelling_ok(normalize_kana(k))] == []
