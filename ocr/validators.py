@@ -19,7 +19,6 @@ from ocr import refdata
 from ocr.checkdigits import is_valid_corporate_number, is_valid_mynumber
 from ocr.japanese import (
     digits_only,
-    kana_spelling_ok,
     normalize_kana,
     normalize_phone,
     normalize_postal,
@@ -28,6 +27,7 @@ from ocr.japanese import (
     parse_date,
 )
 from ocr.reasons import Reason, reason
+from ocr.spelling import kana_spelling_ok
 from ocr.templates import FieldSpec, FieldType, FormTemplate
 
 __all__ = [

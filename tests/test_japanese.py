@@ -13,7 +13,6 @@ from ocr.japanese import (
     digits_only,
     format_era,
     kana_match_key,
-    kana_spelling_ok,
     kanji_number,
     nfkc,
     normalize_kana,
@@ -23,6 +22,7 @@ from ocr.japanese import (
     parse_amount,
     parse_date,
 )
+from ocr.spelling import kana_spelling_ok
 
 D = dt.date
 FULL_WIDTH = str.maketrans("0123456789/-.", "０１２３４５６７８９／－．")
