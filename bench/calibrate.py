@@ -219,9 +219,9 @@ def calibrate_type(sweep: Sweep, ftype: str, kind: str) -> list[str]:
         # agreements the less confident engine alone would flag: does RapidOCR's confidence
         # tell the right ones from the wrong?
         floor = sweep.text[ftype].agree_min
-        below = [x[0].confidence for r in recs for x in r.signals.checked  # type: ignore
-                 if r.signals.agree and x[0].engine == "rapidocr"  # type: ignore
-                 and min(y[0].confidence for y in r.signals.checked) < floor]  # type: ignore
+        below = [x[0].confidence for r in recs if r.signals.agree  # type: ignore
+                 and min(y[0].confidence for y in r.signals.checked) < floor  # type: ignore
+                 for x in r.signals.checked if x[0].engine == "rapidocr"]  # type: ignore
         cands = sorted(_grid(below, (NEVER,)), reverse=True)
         _pick(sweep, group, lambda c: sweep.text.__setitem__(
             ftype, replace(sweep.text[ftype], agree_solo_min=c)), cands, curve,

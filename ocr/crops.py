@@ -159,14 +159,12 @@ def _extent_em(stats: np.ndarray, keep: list[int]) -> float:
     writing is no character.
     """
     band = _line_band(stats, keep)
-    if band is None or band[1] <= band[0]:
+    if band is None:
         return 0.0
-    top, bottom = band
+    top, bottom = band  # the characters that set the band lie in it: spans is never empty
     line_h = bottom - top
     spans = sorted((int(stats[i, 0]), int(stats[i, 0] + stats[i, 2])) for i in keep
                    if top <= stats[i, 1] + stats[i, 3] / 2 <= bottom)
-    if not spans:
-        return 0.0
     total, (a, b) = 0, spans[0]
     for lo, hi in spans[1:]:
         if lo - b > 0.6 * line_h:  # a space between words: not writing

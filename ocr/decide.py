@@ -83,6 +83,11 @@ def _clip(c: float) -> float:
     return min(max(c, 0.0), 1.0)
 
 
+def _solo_index(checked: tuple[tuple[EngineReading, Validated], ...]) -> int | None:
+    """Where the reading of the engine that may stand alone is, if it read the field."""
+    return next((i for i, (r, _) in enumerate(checked) if r.engine == SOLO_ENGINE), None)
+
+
 def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
     """Value and reasons of a printed field read by one or more engines.
 
@@ -104,8 +109,8 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
             miss *= 1.0 - _clip(rr.confidence)
         conf = 1.0 - miss
         low = min(_clip(rr.confidence) for rr, _ in checked)
-        solo_conf = max((_clip(rr.confidence) for rr, _ in checked if rr.engine == SOLO_ENGINE),
-                        default=0.0)
+        solo = _solo_index(checked)
+        solo_conf = 0.0 if solo is None else _clip(checked[solo][0].confidence)
         if low < rule.agree_min and solo_conf < rule.agree_solo_min:
             # the sheet must not show 100 % beside "low confidence": a flagged agreement is
             # worth what its weakest reading is worth
@@ -118,7 +123,7 @@ def decide_text(sig: TextSignals, rule: TextRule, floor: float) -> Decision:
         pick = max(reversed(range(len(checked))), key=lambda i: prefs[i])
         r, v = checked[pick]
         conf = r.confidence if len(checked) == 1 else r.confidence * 0.5
-        solo = next((i for i, it in enumerate(checked) if it[0].engine == SOLO_ENGINE), None)
+        solo = _solo_index(checked)
         if len(checked) > 1 and solo is not None and not checked[solo][1].reasons \
                 and checked[solo][0].text.strip() \
                 and checked[solo][0].confidence >= rule.solo_min \

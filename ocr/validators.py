@@ -130,14 +130,15 @@ def _text(field: FieldSpec, raw: str, name_field: bool) -> Validated:
     return Validated(value, tuple(reasons))
 
 
-# A dash between two house numbers that an engine took for a kanji or a long-vowel mark
-# (2908一3, 12ー5): no address writes a kanji numeral or ー between two Arabic digits.
-_DASH_BETWEEN_DIGITS = re.compile(r"(?<=\d)[一ーｰ‐−—―](?=\d)")
+# A dash between two house numbers that an engine took for the kanji 一 (2908一3): no
+# address writes a kanji numeral between two Arabic digits. normalize_text already makes
+# ー, ― and the other dashes between digits a hyphen, for every text.
+_KANJI_ONE_BETWEEN_DIGITS = re.compile(r"(?<=\d)一(?=\d)")
 
 
 def _address(field: FieldSpec, raw: str) -> Validated:
-    value = _DASH_BETWEEN_DIGITS.sub("-", _SPACE_IN_NUMBER.sub("", normalize_text(raw)))
-    value = _join_spaced(value)
+    value = normalize_text(raw)
+    value = _join_spaced(_KANJI_ONE_BETWEEN_DIGITS.sub("-", _SPACE_IN_NUMBER.sub("", value)))
     reasons: list[Reason] = []
     if refdata.address_known(value) is False:
         reasons.append(reason("unknown_address"))
