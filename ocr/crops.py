@@ -13,13 +13,20 @@ import cv2
 import numpy as np
 
 from ocr._stats import percentile_u8
-from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise
+from ocr.preprocess import crop_needs_cleaning, denoise_crop, estimate_noise, even_light
 
-__all__ = ["Crop", "compact_comb", "crossing_lines", "cut_field", "inked_cells"]
+__all__ = ["Crop", "CrossingLine", "compact_comb", "crossing_lines", "cut_field", "inked_cells"]
 
 _MIN_AREA = 10  # px at 300 dpi: smaller blobs are never writing
 _BIG_AREA = 50  # px at 300 dpi: a blob at least this big is writing, not dust
 _LINE_MAX = 10  # px at 300 dpi (0.85 mm): a crossing line thicker than this is left alone
+# px at 300 dpi (1.35 mm): a fold with its shadow is thicker than a rule but no thicker
+_FOLD_MAX = 16
+_RUN = 60  # px at 300 dpi (5 mm): a straight run of ink this long is no stroke of a value
+_GREYER = 40  # grey levels: a crease this much lighter than the print is a shadow, not ink
+_REACH = 6  # px at 300 dpi: how far beside its path a line's shadow and frayed edge reach
+_STAND_MARGIN = 4  # px at 300 dpi: beside a character's strokes, still the character
+_LINE_SPAN = 120  # px at 300 dpi (10 mm): the least a crossing line spans, pieces together
 
 
 @dataclass(slots=True)
@@ -33,6 +40,18 @@ class Crop:
     # None for comb fields, whose measure is the number of cells written in.
     text_em: float | None = None
     cells: int | None = None
+    # The same writing with the line that crosses it treated the other way (left in where
+    # ``image`` has it taken out, or out where it is left in): None when no line touches a
+    # character. A reading that changes between the two cannot be trusted (see fields).
+    other: np.ndarray | None = None
+
+
+@dataclass(slots=True)
+class CrossingLine:
+    """What to take out of a crop for a line across it, in two views of the characters."""
+
+    erase: np.ndarray  # the crop's view
+    other: np.ndarray | None  # the other view; None when the line touches no character
 
 
 def _writing(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -70,6 +89,7 @@ def _writing(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[int]]:
 def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
               denoise: str = "auto", denoise_above: float = 9.0) -> Crop:
     """Clean ``sub`` (a copy of the field's box on the page); ``printed`` is the blank's ink."""
+    sub = even_light(sub)
     if printed.any():
         # Erase the form's own printing with a margin for the registration error.
         sub[cv2.dilate(printed.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0] = 255
@@ -81,15 +101,20 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     # Relative to the paper, never a fixed grey: faded print on a bright scan can be lighter
     # than 190, and a fixed cap once cut the last, faintest character off a name.
     ink = (sub < bg - max(40.0, 3.5 * noise)).astype(np.uint8)
-    across = crossing_lines(ink)
+    across = crossing_lines(ink, sub)
+    other = None
     if across is not None:  # a fold or a stray rule across the box is not writing
-        ink[across] = 0
-        sub[across] = 255
+        if across.other is not None and comb <= 1:
+            other = sub.copy()
+            other[across.other] = 255
+        ink[across.erase] = 0
+        sub[across.erase] = 255
     labels, stats, keep = _writing(ink)
     if not keep:
         return Crop(sub, False, noise)
     writing = np.isin(labels, keep)
-    sub[(ink > 0) & ~writing] = 255  # dust and specks painted out
+    dust = (ink > 0) & ~writing
+    sub[dust] = 255  # dust and specks painted out
     xs = [stats[i, 0] for i in keep] + [stats[i, 0] + stats[i, 2] for i in keep]
     ys = [stats[i, 1] for i in keep] + [stats[i, 1] + stats[i, 3] for i in keep]
     x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
@@ -101,32 +126,105 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     else:
         tight = sub[y0:y1, x0:x1]
         text_em = _extent_em(stats, keep)
+        if other is not None:
+            other[dust] = 255
+            other = cv2.copyMakeBorder(other[y0:y1, x0:x1], pad, pad, pad, pad,
+                                       cv2.BORDER_CONSTANT, value=255)
     tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return Crop(tight, True, noise, text_em, cells)
+    return Crop(tight, True, noise, text_em, cells, other)
 
 
-def crossing_lines(ink: np.ndarray) -> np.ndarray | None:
+def crossing_lines(ink: np.ndarray, gray: np.ndarray) -> CrossingLine | None:
     """Pixels of thin straight lines that run across most of a crop: not writing.
 
     The crease of a letter folded in three, or a box edge left by registration a few
     pixels off, crosses a field from side to side; read as writing it makes Tesseract read
-    a row of dashes after the value and the crop's length check fail. A horizontal run of
-    ink longer than a third of the box (and than any character's stroke) at most
-    ``_LINE_MAX`` pixels thick is such a line; it is taken out, leaving a thin white slice
-    in the characters it crossed, which both recognisers read through. None when there is none.
+    a row of dashes after the value, keeps the crop as wide as the box (RapidOCR then reads
+    a name at a third of its size and drops characters) and fails the length check.
+
+    A crease is seldom level with the box nor drawn in one piece: a tilt of half a degree
+    lifts it 15 px across a 170 mm box, and where the fold's shadow is faint it breaks into
+    dashes. So lines are found from their pieces: runs of ink longer than any stroke of a
+    character (``_RUN`` px), bridged over short gaps, that together span more than a third
+    of the box (and ``_LINE_SPAN``), lie on one straight path and are at most ``_FOLD_MAX``
+    thick with the fold's shadow. The path is followed from edge to edge; what is done on
+    and beside it is told below. None when there is no such line.
     """
-    w = ink.shape[1]
-    length = max(120, w // 3)
-    if w < length + 1:
+    h, w = ink.shape
+    span = max(_LINE_SPAN, w // 3)
+    if w < span + 1:
         return None
-    long_runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    if not long_runs.any():
+    runs = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, _RUN), np.uint8))
+    if not runs.any():
         return None
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(long_runs, connectivity=8)
-    thin = [i for i in range(1, n) if stats[i, cv2.CC_STAT_HEIGHT] <= _LINE_MAX]
-    if not thin:
+    bridged = cv2.morphologyEx(runs, cv2.MORPH_CLOSE, np.ones((1, _RUN), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, connectivity=8)
+    out = np.zeros(ink.shape, bool)
+    near = np.zeros(ink.shape, bool)
+    cols = np.arange(w)
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_WIDTH] < span:
+            continue
+        ys, xs = np.nonzero((labels == i) & (runs > 0))
+        covered = np.unique(xs).size
+        thick = ys.size / max(covered, 1)
+        if thick > _FOLD_MAX or covered < span // 2:
+            continue
+        slope, icpt = np.polyfit(xs, ys, 1)
+        if np.abs(ys - (slope * xs + icpt)).max() > _LINE_MAX:  # not one straight path
+            continue
+        half = thick / 2 + 1.5
+        dist = np.abs(np.arange(h)[:, None] - (slope * cols + icpt)[None, :])
+        out |= dist <= half
+        near |= dist <= half + _REACH
+    if not out.any():
         return None
-    return cv2.dilate(np.isin(labels, thin).astype(np.uint8), np.ones((3, 1), np.uint8)) > 0
+    # Off the characters the line goes — what keeps the crop as narrow as the writing —
+    # with whatever in its reach is lighter than print (its shadow, widening on a noisy
+    # page). Of a crease greyer than print, what is as dark as print stays (a ー lying on
+    # it); a line as dark as print goes whole, with the flat blobs along it longer than a
+    # character is wide.
+    standing = _standing_columns(ink, near)
+    alone = (runs > 0) & ~standing[None, :]  # the line where no character touches it
+    ink_grey = float(np.percentile(gray[ink > 0], 5))
+    printlike = (gray <= ink_grey + _GREYER) & (ink > 0)
+    line_core = float(np.percentile(gray[alone] if alone.any() else gray[runs > 0], 10))
+    shadow = line_core > ink_grey + _GREYER  # even its darkest core is greyer than print
+    band = out
+    if shadow:
+        out = (band | near) & (ink > 0) & ~printlike
+    else:
+        out = band | (near & (ink > 0) & ~printlike)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(ink & ~out, connectivity=8)
+        for i in range(1, n):
+            x, y, cw, ch = (int(v) for v in stats[i, :4])
+            if ch > _LINE_MAX or cw < _RUN or standing[x:x + cw].any():
+                continue
+            win = np.s_[y:y + ch, x:x + cw]
+            blob = labels[win] == i
+            if near[win][blob].all():
+                out[win] |= blob
+    # On a character there is no safe choice: taken out, the line cuts it (ユ with its
+    # foot on a fold read コ, シ with its dots on it ン, a faded ラ フ); left in, it adds a
+    # stroke (ノ under a line read フ). The crop takes out a crease's grey and leaves a
+    # black rule in; the other view does the opposite, and a reading that differs between
+    # the two is flagged (fields.FieldReader).
+    off = out & ~standing[None, :]
+    on = band & standing[None, :] & (ink > 0) & (~printlike if shadow else True)
+    if not on.any():
+        return CrossingLine(off, None)
+    return CrossingLine(off | on, off) if shadow else CrossingLine(off, off | on)
+
+
+def _standing_columns(ink: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """Columns where a character stands on a line: ink that reaches out of the line's reach."""
+    _, lab, st, _ = cv2.connectedComponentsWithStats(ink & ~near, connectivity=8)
+    edge = cv2.dilate(near.astype(np.uint8), np.ones((3, 1), np.uint8)).astype(bool) & ~near
+    strokes = [i for i in np.unique(lab[edge]) if i and st[i, cv2.CC_STAT_AREA] >= _BIG_AREA]
+    if not strokes:
+        return np.zeros(ink.shape[1], bool)
+    cols = np.isin(lab, strokes).any(axis=0).astype(np.uint8)[None, :]
+    return cv2.dilate(cols, np.ones((1, 2 * _STAND_MARGIN + 1), np.uint8))[0].astype(bool)
 
 
 def _line_band(stats: np.ndarray, keep: list[int]) -> tuple[int, int] | None:

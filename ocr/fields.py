@@ -218,11 +218,31 @@ class FieldReader:
         hints = self._hints(f)
         readings = [e.recognize(crop.image, hints) for e in self.engines]
         result = self._decide(f, readings, rect)
+        if crop.other is not None and self._line_changes_reading(f, crop.other, hints,
+                                                                 readings):
+            result.reasons = _unique([*result.reasons, reason("line_across_writing")])
         if self.options.length_check:
             mismatch = length_mismatch(f, result.raw, crop)
             if mismatch:
                 result.reasons = _unique([*result.reasons, reason("length_mismatch", mismatch)])
         return result
+
+    def _line_changes_reading(self, f: FieldSpec, other: np.ndarray, hints: ReadHints,
+                              readings: list[EngineReading]) -> bool:
+        """Whether an engine reads the other view of a crossed crop (:class:`Crop`) otherwise.
+
+        A fold or rule across the characters can be taken for a stroke or cut one off, and
+        neither view is safe on its own (ノ under a line reads フ; シ without its dots, ン);
+        the engines agreeing with each other on one view proves nothing. Compared after
+        normalisation, so a space read once as ー and once as a space does not count.
+        """
+        today = self.options.today
+        for e, first in zip(self.engines, readings, strict=True):
+            again = e.recognize(other, hints)
+            if (validate_value(f, again.text, today=today).value
+                    != validate_value(f, first.text, today=today).value):
+                return True
+        return False
 
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:

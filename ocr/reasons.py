@@ -48,6 +48,7 @@ REASON_MESSAGES: dict[str, str] = {
     "unknown_address": "住所の都道府県・市区町村が日本郵便のデータにない",
     "group_multiple": "1つだけ選ぶチェック欄に複数の印がある",
     "group_empty": "いずれかに印が必要なチェック欄がすべて空欄",
+    "line_across_writing": "折り目や線が文字に重なり、読み方で結果が変わる（原本で確認）",
     "mark_obscured": "折り目・影・線がチェック欄にかかり印の有無を判定できない（原本で確認）",
 }
 
