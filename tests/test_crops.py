@@ -87,6 +87,9 @@ def test_a_tilted_or_broken_fold_is_cut_away_and_the_crop_stays_tight(
     ("ヨシノ\u3000トモノリ", "mincho", 44.0, 200),  # a fold as dark as the print
     ("シラカワ", "mincho", 47.0, 120),  # ラ's top stroke on it (フ if cut)
     ("ノノミヤ\u3000ノゾミ", "gothic", 36.0, 160),  # a line on the top of ノ (フ if kept)
+    # both engines read フワミ and シフ, agreeing: only the other view shows the doubt
+    ("ノゾミ", "gothic", 40.0, 160),
+    ("シノ", "gothic", 48.0, 70),
 ])
 def test_a_fold_along_the_characters_is_read_right_or_flagged(text: str, kind: str, y: float,
                                                                depth: float) -> None:
