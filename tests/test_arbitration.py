@@ -176,6 +176,27 @@ def test_a_crease_across_a_row_of_boxes_ticks_none_and_hides_no_tick(offset: flo
         assert read_on == marked or flagged, (f.name, ratio, hidden)
 
 
+@pytest.mark.parametrize("above", [True, False])
+def test_a_broken_shadow_edge_through_the_ring_is_no_tick(above: bool) -> None:
+    # a fold's shadow edge in dashes, too broken to be seen as a band on both sides of the
+    # box, running through the ring just above (or below) an empty box: it read as ticked
+    lib = TemplateLibrary.from_dirs(FORMS)
+    t = lib.get("juminhyo_request")
+    blank = blank_image(t, 300)
+    rule = load_calibration().box_marks
+    k = 300 / 25.4
+    for name, marked in (("cert_kisai", False), ("cert_juminhyo", True)):
+        f = t.by_name[name]
+        page = render_filled(t, {name: "1" if marked else "0"})
+        x, y, w, h = f.box
+        row = round((y - 0.9) * k) if above else round((y + h + 0.9) * k)
+        for x0 in range(round((x - 6) * k), round((x + w + 6) * k), 60):  # half dashes
+            page[row:row + 4, x0:x0 + 30] = 120
+        ratio, _ = mark_ratio(f.box, page, blank, 300.0)
+        assert (ratio >= rule.on) == marked, (name, ratio)
+        assert marked or ratio <= rule.off
+
+
 def test_an_empty_box_without_a_crease_stays_empty_and_unhidden() -> None:
     lib = TemplateLibrary.from_dirs(FORMS)
     t = lib.get("juminhyo_request")
