@@ -186,6 +186,13 @@ def _dash_for_space(f: FieldSpec, mine: tuple[EngineReading, Validated],
         if (v.value != value and v.value.replace("ー", "") == value.replace("ー", "")
                 and value.count("ー") > v.value.count("ー") and any(c in r.text for c in _SPACES)):
             return True
+        # the other reading may differ elsewhere (ナイトウ カツトンシ against ナイトウーカツトシ):
+        # a ー right after the words it read before its space is that space
+        words = r.text.split()
+        for k in range(1, len(words)):
+            before = "".join(words[:k])
+            if before and value.startswith(before + "ー") and not before.endswith("ー"):
+                return True
     return False
 
 

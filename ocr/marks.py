@@ -31,6 +31,9 @@ CROSS_FILL = 0.6
 CROSS_SLOPE_MM = 1.5
 MARK_OBSCURED = 0.25
 _LINE_MM = 0.5  # a line crossing the ring is at most this thick (a fold's shadow edge)
+# grey levels the paper around a box may vary by and still be taken as evenly lit (as for
+# text crops, ocr.preprocess: evenly lit scans of the calibration world stay within 6)
+_EVEN = 8
 
 
 
@@ -74,8 +77,15 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
     # Ink is what is darker than this scan's paper, without a fixed grey cap: on a faded
     # scan a light pen circle stays above any cap (measured: 0.014 ink share with a cap
     # at grey 200, 0.048 without, against ≤ 0.011 for empty boxes).
-    paper = percentile_u8(sub, 90)
-    dark = sub < paper - MARK_DARK
+    paper: float | np.ndarray = percentile_u8(sub, 90)
+    here: float | np.ndarray = paper
+    around = _paper_around(box, r, page, blank, dpi)
+    if around is not None:  # a fold's shadow or a lamp: the paper's own level, place by place
+        level, (bx, by) = around
+        ox, oy = sx - bx, sy - by
+        if ox >= 0 and oy >= 0 and oy + rh <= level.shape[0] and ox + rw <= level.shape[1]:
+            paper, here = level, level[oy:oy + rh, ox:ox + rw]
+    dark = sub < here - MARK_DARK
     printed = blank[ry:ry + rh, rx:rx + rw] < 200
     # A wide band around the printed box: on blurred, noisy scans its edges spread, and a
     # fragment of box edge spans the box like a stroke (11 px measured best, see docs).
@@ -116,8 +126,56 @@ def _line_off_the_box(stat: np.ndarray, blob: np.ndarray, inner: tuple[int, int,
     return not blob[max(iy, 0):iy + ih, max(ix, 0):ix + iw].any()
 
 
+def _paper_around(box: Box, ring: float, page: np.ndarray, blank: np.ndarray, dpi: float
+                  ) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The paper's brightness over a box's surroundings, row by row and column by column.
+
+    Under the shadow beside a fold half a box can lie 30-60 grey levels darker than the
+    rest, and against one paper level for the whole ring that half was "ink" that spanned
+    the box: an empty box read as ticked. The paper's level is taken from the paper
+    *around* the box (rows from the strips left and right of it, columns from those above
+    and below, the blank's printing left out), never from inside it, where a filled box
+    must stay dark. Returns the level over the search rectangle and that rectangle's
+    origin, or None when the paper around is evenly lit (the level then is one number).
+    """
+    x, y, w, h = box
+    out = CROSS_REACH_MM
+    bx, by, bw, bh = box_rect((x - ring - out, y - ring - out, w + 2 * (ring + out),
+                               h + 2 * (ring + out)), dpi, 0.0, page.shape)
+    reach = mm_px(out - CROSS_GAP_MM, dpi)
+    if bw < 2 * reach + 4 or bh < 2 * reach + 4:
+        return None
+    area = cv2.GaussianBlur(page[by:by + bh, bx:bx + bw], (0, 0), 1.0).astype(np.float32)
+    free = cv2.dilate((blank[by:by + bh, bx:bx + bw] < 200).astype(np.uint8),
+                      np.ones((MARK_BAND,) * 2, np.uint8)) == 0
+    rows = _level(np.hstack([area[:, :reach], area[:, -reach:]]),
+                  np.hstack([free[:, :reach], free[:, -reach:]]))
+    cols = _level(np.vstack([area[:reach], area[-reach:]]).T,
+                  np.vstack([free[:reach], free[-reach:]]).T)
+    if rows is None or cols is None or max(np.ptp(rows), np.ptp(cols)) <= _EVEN:
+        return None
+    return np.minimum(rows[:, None], cols[None, :]), (bx, by)
+
+
+def _level(strips: np.ndarray, free: np.ndarray) -> np.ndarray | None:
+    """Per row of ``strips``: the paper's grey, smoothed.
+
+    The 90th percentile of its free pixels, as for the one level over the ring.
+    """
+    vals = np.where(free, strips, np.nan)
+    seen = free.sum(axis=1) >= 4
+    if seen.sum() < 4:
+        return None
+    level = np.full(strips.shape[0], np.nan, np.float32)
+    level[seen] = np.nanpercentile(vals[seen], 90, axis=1)
+    idx = np.arange(level.size)
+    level = np.interp(idx, idx[seen], level[seen]).astype(np.float32)
+    return cv2.blur(level[None, :], (5, 1))[0]
+
+
 def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndarray,
-                blank: np.ndarray, paper: float, dpi: float) -> np.ndarray | None:
+                blank: np.ndarray, paper: float | np.ndarray, dpi: float
+                    ) -> np.ndarray | None:
     """Pixels of the ring rectangle under a line or band that runs on past the box.
 
     A mark stays inside its box (and the ring); a crease or a shadow runs across the page.

@@ -220,6 +220,26 @@ def test_a_fold_across_a_text_field_is_not_read_as_writing() -> None:
     assert read.text.replace(" ", "").replace("\u3000", "") == "山田太郎"
 
 
+@pytest.mark.parametrize(("tess", "rapid"), [
+    ("ナイトウ カツトシ", "ナイトウーカツトシ"),  # the other reading the same but for the space
+    ("ナイトウ カツトンシ", "ナイトウーカツトシ"),  # ... or wrong elsewhere too: still the space
+])
+def test_a_long_vowel_where_the_other_engine_saw_the_word_space_never_stands(
+        tess: str, rapid: str) -> None:
+    readings = [R("tesseract", tess, 0.81), R("rapidocr", rapid, 0.9876)]
+    d = decide_text(text_signals(spec(FieldType.KANA), readings, None),
+                    TextRule(solo_min=0.5), 0.0)
+    assert d.value != "ナイトウーカツトシ"
+    assert "engines_disagree" in [r.code for r in d.reasons]
+
+
+def test_a_long_vowel_inside_a_word_is_no_space() -> None:
+    readings = [R("tesseract", "サトウ ユーコ", 0.81), R("rapidocr", "サトウユーコ", 0.99)]
+    d = decide_text(text_signals(spec(FieldType.KANA), readings, None),
+                    TextRule(solo_min=0.5), 0.0)
+    assert (d.value, d.reasons) == ("サトウユーコ", [])
+
+
 @pytest.mark.parametrize(("tess", "rapid", "value"), [
     ("ヤマモト トワコ", "ヤマモトワコ", "ヤマモトトワコ"),  # the double across the word space
     ("ムラタ カカハネ", "ムラタカハネ", "ムラタカハネ"),  # a double inside a word: no evidence
