@@ -30,7 +30,6 @@ CROSS_GAP_MM = 1.0
 CROSS_FILL = 0.6
 CROSS_SLOPE_MM = 1.5
 MARK_OBSCURED = 0.25
-_LINE_MM = 0.5  # a line crossing the ring is at most this thick (a fold's shadow edge)
 # grey levels the paper around a box may vary by and still be taken as evenly lit (as for
 # text crops, ocr.preprocess: evenly lit scans of the calibration world stay within 6)
 _EVEN = 8
@@ -100,31 +99,12 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
         obscured = box_band.size > 0 and float(box_band.mean()) >= MARK_OBSCURED
         mask &= ~band
     ink = (dark & mask).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     span = 0.3 * mm_px(min(w, h), dpi)
     strokes = [i for i in range(1, n)
-               if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span
-               and not _line_off_the_box(stats[i], labels == i, inner, (rx, ry), dpi)]
+               if max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) >= span]
     covered = int(stats[strokes, cv2.CC_STAT_AREA].sum()) if strokes else 0
     return covered / max(1, int(mask.sum())), obscured
-
-def _line_off_the_box(stat: np.ndarray, blob: np.ndarray, inner: tuple[int, int, int, int],
-                      origin: tuple[int, int], dpi: float) -> bool:
-    """Whether a blob is a piece of a thin straight line in the ring that never enters the box.
-
-    The faint edge of a fold's shadow, too broken on a noisy scan for
-    :func:`_crossing_bands` to see it on both sides, still runs through the ring just above
-    or below the box in dashes: an empty box was read as ticked (0.041 against 0.024). A
-    mark is drawn in the box; what of it overshoots into the ring is a stroke's end, not a
-    level line no thicker than ``_LINE_MM`` that stays outside.
-    """
-    bw, bh = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
-    thin = mm_px(_LINE_MM, dpi)
-    if not ((bh <= thin and bw >= 3 * bh) or (bw <= thin and bh >= 3 * bw)):
-        return False
-    ix, iy, iw, ih = inner[0] - origin[0], inner[1] - origin[1], inner[2], inner[3]
-    return not blob[max(iy, 0):iy + ih, max(ix, 0):ix + iw].any()
-
 
 def _paper_around(box: Box, ring: float, page: np.ndarray, blank: np.ndarray, dpi: float
                   ) -> tuple[np.ndarray, tuple[int, int]] | None:
