@@ -19,7 +19,7 @@ __all__ = ["Crop", "CrossingLine", "compact_comb", "crossing_lines", "cut_field"
 
 _MIN_AREA = 10  # px at 300 dpi: smaller blobs are never writing
 _BIG_AREA = 50  # px at 300 dpi: a blob at least this big is writing, not dust
-_LINE_MAX = 10  # px at 300 dpi (0.85 mm): a crossing line thicker than this is left alone
+_LINE_MAX = 10  # px at 300 dpi (0.85 mm): how far a line strays from straight; its tallest piece
 # px at 300 dpi (1.35 mm): a fold with its shadow is thicker than a rule but no thicker
 _FOLD_MAX = 16
 _RUN = 60  # px at 300 dpi (5 mm): a straight run of ink this long is no stroke of a value
