@@ -142,12 +142,14 @@ def _level(strips: np.ndarray, free: np.ndarray) -> np.ndarray | None:
 
     The 90th percentile of its free pixels, as for the one level over the ring.
     """
-    vals = np.where(free, strips, np.nan)
-    seen = free.sum(axis=1) >= 4
+    count = free.sum(axis=1)
+    seen = count >= 4
     if seen.sum() < 4:
         return None
-    level = np.full(strips.shape[0], np.nan, np.float32)
-    level[seen] = np.nanpercentile(vals[seen], 90, axis=1)
+    # sorted with the printing first (as -1): a row's free pixels are its last ``count``
+    ranked = np.sort(np.where(free, strips, -1.0), axis=1)
+    at = strips.shape[1] - count + np.floor(0.9 * (count - 1)).astype(int)
+    level = ranked[np.arange(strips.shape[0]), np.clip(at, 0, strips.shape[1] - 1)]
     idx = np.arange(level.size)
     level = np.interp(idx, idx[seen], level[seen]).astype(np.float32)
     return cv2.blur(level[None, :], (5, 1))[0]
