@@ -210,7 +210,9 @@ def crossing_lines(ink: np.ndarray, gray: np.ndarray) -> CrossingLine | None:
     # black rule in; the other view does the opposite, and a reading that differs between
     # the two is flagged (fields.FieldReader).
     off = out & ~standing[None, :]
-    on = band & standing[None, :] & (ink > 0) & (~printlike if shadow else True)
+    on = band & standing[None, :] & (ink > 0)
+    if shadow:
+        on &= ~printlike
     if not on.any():
         return CrossingLine(off, None)
     return CrossingLine(off | on, off) if shadow else CrossingLine(off, off | on)

@@ -8,11 +8,14 @@ line or band that runs on past the box on both sides.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
 from ocr._stats import percentile_u8
 from ocr.calibration import MarkRule
+from ocr.preprocess import EVEN_LIGHT_SPREAD
 
 __all__ = ["MARK_BAND", "MARK_DARK", "box_rect", "mark_confidence", "mark_ratio", "mm_px"]
 
@@ -30,9 +33,6 @@ CROSS_GAP_MM = 1.0
 CROSS_FILL = 0.6
 CROSS_SLOPE_MM = 1.5
 MARK_OBSCURED = 0.25
-# grey levels the paper around a box may vary by and still be taken as evenly lit (as for
-# text crops, ocr.preprocess: evenly lit scans of the calibration world stay within 6)
-_EVEN = 8
 
 
 
@@ -76,20 +76,22 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
     # Ink is what is darker than this scan's paper, without a fixed grey cap: on a faded
     # scan a light pen circle stays above any cap (measured: 0.014 ink share with a cap
     # at grey 200, 0.048 without, against ≤ 0.011 for empty boxes).
-    paper: float | np.ndarray = percentile_u8(sub, 90)
-    here: float | np.ndarray = paper
-    around = _paper_around(box, r, page, blank, dpi)
-    if around is not None:  # a fold's shadow or a lamp: the paper's own level, place by place
-        level, (bx, by) = around
-        ox, oy = sx - bx, sy - by
-        if ox >= 0 and oy >= 0 and oy + rh <= level.shape[0] and ox + rw <= level.shape[1]:
-            paper, here = level, level[oy:oy + rh, ox:ox + rw]
-    dark = sub < here - MARK_DARK
+    # One level for the ring and its surroundings, or, where a fold's shadow or a lamp
+    # lights them unevenly, the paper's own level place by place.
+    near = _surroundings(box, r, page, blank, dpi)
+    paper_near: float | np.ndarray = percentile_u8(sub, 90)
+    paper_ring: float | np.ndarray = paper_near
+    level = _paper_around(near)
+    ox, oy = sx - near.x, sy - near.y
+    if (level is not None and ox >= 0 and oy >= 0 and oy + rh <= level.shape[0]
+            and ox + rw <= level.shape[1]):
+        paper_near, paper_ring = level, level[oy:oy + rh, ox:ox + rw]
+    dark = sub < paper_ring - MARK_DARK
     printed = blank[ry:ry + rh, rx:rx + rw] < 200
     # A wide band around the printed box: on blurred, noisy scans its edges spread, and a
     # fragment of box edge spans the box like a stroke (11 px measured best, see docs).
     mask = cv2.dilate(printed.astype(np.uint8), np.ones((MARK_BAND,) * 2, np.uint8)) == 0
-    band = _crossing_bands(box, r, (sx - rx, sy - ry), page, blank, paper, dpi)
+    band = _crossing_bands(box, r, (sx - rx, sy - ry), near, paper_near, dpi)
     inner = box_rect((x, y, w, h), dpi, 0.0, page.shape)
     obscured = False
     if band is not None:
@@ -106,8 +108,35 @@ def mark_ratio(box: Box, page: np.ndarray, blank: np.ndarray, dpi: float,
     covered = int(stats[strokes, cv2.CC_STAT_AREA].sum()) if strokes else 0
     return covered / max(1, int(mask.sum())), obscured
 
-def _paper_around(box: Box, ring: float, page: np.ndarray, blank: np.ndarray, dpi: float
-                  ) -> tuple[np.ndarray, tuple[int, int]] | None:
+@dataclass(frozen=True, slots=True)
+class _Surroundings:
+    """A box's ring and ``CROSS_REACH_MM`` around it, read once for both uses.
+
+    ``area``: the scan, smoothed; ``free``: where the blank has no printing (its edges
+    spread by ``MARK_BAND``); ``x``, ``y``: the origin on the page; ``reach``: how wide
+    the strips beside the ring are, in pixels.
+    """
+
+    x: int
+    y: int
+    area: np.ndarray
+    free: np.ndarray
+    reach: int
+
+
+def _surroundings(box: Box, ring: float, page: np.ndarray, blank: np.ndarray,
+                  dpi: float) -> _Surroundings:
+    x, y, w, h = box
+    out = CROSS_REACH_MM
+    bx, by, bw, bh = box_rect((x - ring - out, y - ring - out, w + 2 * (ring + out),
+                               h + 2 * (ring + out)), dpi, 0.0, page.shape)
+    area = cv2.GaussianBlur(page[by:by + bh, bx:bx + bw], (0, 0), 1.0)
+    free = cv2.dilate((blank[by:by + bh, bx:bx + bw] < 200).astype(np.uint8),
+                      np.ones((MARK_BAND,) * 2, np.uint8)) == 0
+    return _Surroundings(bx, by, area, free, mm_px(out - CROSS_GAP_MM, dpi))
+
+
+def _paper_around(near: _Surroundings) -> np.ndarray | None:
     """The paper's brightness over a box's surroundings, row by row and column by column.
 
     Under the shadow beside a fold half a box can lie 30-60 grey levels darker than the
@@ -115,26 +144,19 @@ def _paper_around(box: Box, ring: float, page: np.ndarray, blank: np.ndarray, dp
     the box: an empty box read as ticked. The paper's level is taken from the paper
     *around* the box (rows from the strips left and right of it, columns from those above
     and below, the blank's printing left out), never from inside it, where a filled box
-    must stay dark. Returns the level over the search rectangle and that rectangle's
-    origin, or None when the paper around is evenly lit (the level then is one number).
+    must stay dark. None when the paper around is evenly lit (the level then is one number).
     """
-    x, y, w, h = box
-    out = CROSS_REACH_MM
-    bx, by, bw, bh = box_rect((x - ring - out, y - ring - out, w + 2 * (ring + out),
-                               h + 2 * (ring + out)), dpi, 0.0, page.shape)
-    reach = mm_px(out - CROSS_GAP_MM, dpi)
+    area, free, reach = near.area.astype(np.float32), near.free, near.reach
+    bh, bw = area.shape
     if bw < 2 * reach + 4 or bh < 2 * reach + 4:
         return None
-    area = cv2.GaussianBlur(page[by:by + bh, bx:bx + bw], (0, 0), 1.0).astype(np.float32)
-    free = cv2.dilate((blank[by:by + bh, bx:bx + bw] < 200).astype(np.uint8),
-                      np.ones((MARK_BAND,) * 2, np.uint8)) == 0
     rows = _level(np.hstack([area[:, :reach], area[:, -reach:]]),
                   np.hstack([free[:, :reach], free[:, -reach:]]))
     cols = _level(np.vstack([area[:reach], area[-reach:]]).T,
                   np.vstack([free[:reach], free[-reach:]]).T)
-    if rows is None or cols is None or max(np.ptp(rows), np.ptp(cols)) <= _EVEN:
+    if rows is None or cols is None or max(np.ptp(rows), np.ptp(cols)) <= EVEN_LIGHT_SPREAD:
         return None
-    return np.minimum(rows[:, None], cols[None, :]), (bx, by)
+    return np.minimum(rows[:, None], cols[None, :])
 
 
 def _level(strips: np.ndarray, free: np.ndarray) -> np.ndarray | None:
@@ -155,9 +177,8 @@ def _level(strips: np.ndarray, free: np.ndarray) -> np.ndarray | None:
     return cv2.blur(level[None, :], (5, 1))[0]
 
 
-def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndarray,
-                blank: np.ndarray, paper: float | np.ndarray, dpi: float
-                    ) -> np.ndarray | None:
+def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], near: _Surroundings,
+                    paper: float | np.ndarray, dpi: float) -> np.ndarray | None:
     """Pixels of the ring rectangle under a line or band that runs on past the box.
 
     A mark stays inside its box (and the ring); a crease or a shadow runs across the page.
@@ -166,16 +187,12 @@ def _crossing_bands(box: Box, ring: float, shift: tuple[int, int], page: np.ndar
     sides, outside the blank's printing, is extended across the box along the straight
     line through its two ends. None when nothing crosses.
     """
-    x, y, w, h = box
+    _, _, w, h = box
     out = CROSS_REACH_MM
-    big = box_rect((x - ring - out, y - ring - out, w + 2 * (ring + out), h + 2 * (ring + out)),
-                dpi, 0.0, page.shape)
-    bx, by, bw, bh = big
-    area = cv2.GaussianBlur(page[by:by + bh, bx:bx + bw], (0, 0), 1.0)
-    printed = cv2.dilate((blank[by:by + bh, bx:bx + bw] < 200).astype(np.uint8),
-                         np.ones((MARK_BAND,) * 2, np.uint8)) > 0
-    dark = (area < paper - MARK_DARK) & ~printed
-    reach = mm_px(out - CROSS_GAP_MM, dpi)
+    bh, bw = near.area.shape
+    printed = ~near.free
+    dark = (near.area < paper - MARK_DARK) & near.free
+    reach = near.reach
     result = np.zeros((bh, bw), dtype=bool)
     found = False
     for axis in (0, 1):  # 0: horizontal bands (rows), 1: vertical bands (columns)

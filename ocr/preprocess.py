@@ -19,6 +19,7 @@ import numpy as np
 from ocr._stats import mad_sigma
 
 __all__ = [
+    "EVEN_LIGHT_SPREAD",
     "crop_needs_cleaning",
     "denoise_crop",
     "estimate_noise",
@@ -32,8 +33,9 @@ log = logging.getLogger(__name__)
 _LIGHT_WINDOW = 31  # px at 300 dpi (2.6 mm): wider than any stroke, narrower than a shadow
 # grey levels between the paper's 5th and 95th percentile brightness in one crop: evenly
 # lit paper in the calibration world stays within 6 even at noise σ 20 (measured on
-# generated world-one crops, levels 0 and 3); more is a lamp or a shadow
-_EVEN = 8
+# generated world-one crops, levels 0 and 3); more is a lamp or a shadow (text crops here,
+# the paper around a checkbox in ocr.marks)
+EVEN_LIGHT_SPREAD = 8
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -94,7 +96,7 @@ def even_light(gray: np.ndarray) -> np.ndarray:
     paper = cv2.dilate(cv2.blur(gray, (5, 5)), np.ones((k, k), np.uint8))
     paper = cv2.blur(paper, (k, k)).astype(np.float32)
     lo, hi = np.percentile(paper, (5, 95))
-    if hi - lo <= _EVEN:
+    if hi - lo <= EVEN_LIGHT_SPREAD:
         return gray
     out = gray.astype(np.float32) * (255.0 / np.maximum(paper, 1.0))
     return np.clip(out, 0, 255).astype(np.uint8)
