@@ -152,26 +152,28 @@ def _bank_forms(read: str) -> set[str]:
     return {f for f in forms if f}
 
 
-def _similar(a: set[str], b: set[str]) -> bool:
+def _similar(a: set[str], b: set[str], exact: bool = False) -> bool:
+    if exact:
+        return bool(a & b)
     return any(fuzz.ratio(x, y) >= NAME_MATCH_THRESHOLD for x in a for y in b)
 
 
-def bank_names_match(code: str, read_name: str) -> bool:
+def bank_names_match(code: str, read_name: str, *, exact: bool = False) -> bool:
     """True when the bank name written on the form is the institution ``code`` designates.
 
     Compares after normalisation, with the long forms people write (みずほ銀行, 〇〇信用金庫,
     〇〇農業協同組合, JA〇〇) mapped to zengin's short forms (みずほ, 〇〇信金, 〇〇農協), in
-    katakana when the name was written in kana, and a strict fuzzy threshold. False for an
-    unknown code.
+    katakana when the name was written in kana, and a strict fuzzy threshold (``exact``: no
+    character may differ). False for an unknown code.
     """
     entry = _banks().get(_code(code, 4))
     if entry is None or not normalize_text(read_name):
         return False
     official = entry[0]
     if _is_kana_name(read_name):
-        return _similar(_bank_forms(read_name), {kana_match_key(official.kana)})
+        return _similar(_bank_forms(read_name), {kana_match_key(official.kana)}, exact)
     t = normalize_text(official.name).replace(" ", "")
-    return _similar(_bank_forms(read_name), {normalize_kana(t)})
+    return _similar(_bank_forms(read_name), {normalize_kana(t)}, exact)
 
 
 def _branch_forms(name: str, *, kana: bool) -> set[str]:
@@ -194,11 +196,13 @@ def _branch_forms(name: str, *, kana: bool) -> set[str]:
     return {f for f in forms if f}
 
 
-def branch_names_match(bank_code: str, branch_code: str, read_name: str) -> bool:
+def branch_names_match(bank_code: str, branch_code: str, read_name: str, *,
+                       exact: bool = False) -> bool:
     """True when the written branch name is zengin's name for that branch.
 
     Tolerates the trailing 支店/本店/出張所/営業部/支所 people add or drop (zengin writes 砥用
-    for 砥用支店), kana names, and a strict fuzzy threshold. False for an unknown branch.
+    for 砥用支店), kana names, and a strict fuzzy threshold (``exact``: no character may
+    differ). False for an unknown branch.
     """
     entry = _banks().get(_code(bank_code, 4))
     if entry is None or not normalize_text(read_name):
@@ -208,8 +212,9 @@ def branch_names_match(bank_code: str, branch_code: str, read_name: str) -> bool
         return False
     if _is_kana_name(read_name):
         ours = _branch_forms(read_name, kana=True)
-        return _similar(ours, _branch_forms(branch.kana, kana=True))
-    return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False))
+        return _similar(ours, _branch_forms(branch.kana, kana=True), exact)
+    return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False),
+                    exact)
 
 
 def bank_full_name(code: str) -> str | None:

@@ -28,7 +28,7 @@ from ocr.propose import propose_reference
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import VARIANT_GROUPS, cross_check, validate_value
+from ocr.validators import VARIANT_GROUPS, confirmed_by_reference, cross_check, validate_value
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",
@@ -306,11 +306,38 @@ class FieldReader:
 
     # -- whole page ---------------------------------------------------------------------------
     def _cross_check(self, template: FormTemplate, results: list[FieldResult]) -> None:
+        self._confirm_by_reference(template, results)
         values = {r.name: r.value for r in results if not r.reasons}
         for name, extra in cross_check(template, values).items():
             for r in results:
                 if r.name == name:
                     r.reasons = _unique(r.reasons + list(extra))
+
+    def _confirm_by_reference(self, template: FormTemplate, results: list[FieldResult]) -> None:
+        """Settle a disagreement the page's own codes decide (:func:`confirmed_by_reference`).
+
+        Only for a field whose one reason was the disagreement: anything else it was
+        flagged for still stands, and so does the flag.
+        """
+        candidates: dict[str, list[str]] = {}
+        readings: dict[str, dict[str, EngineReading]] = {}
+        for r in results:
+            if [x.code for x in r.reasons] != ["engines_disagree"] or len(r.readings) < 2:
+                continue
+            f = template.by_name[r.name]
+            for e in r.readings:
+                v = validate_value(f, e.text, today=self.options.today)
+                if not v.reasons:
+                    candidates.setdefault(r.name, []).append(v.value)
+                    readings.setdefault(r.name, {}).setdefault(v.value, e)
+        if not candidates:
+            return
+        values = {r.name: r.value for r in results if not r.reasons}
+        for name, value in confirmed_by_reference(template, values, candidates).items():
+            r = next(x for x in results if x.name == name)
+            e = readings[name][value]
+            r.raw, r.value, r.confidence, r.reasons = e.text, value, e.confidence, []
+            log.debug("field %s: disagreement settled by reference data", name)
 
     def _double_entry(self, template: FormTemplate, results: list[FieldResult]) -> None:
         """Fields staff key in blind (ベリファイ): every one goes to the correction sheet."""

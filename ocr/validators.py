@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ocr import refdata
@@ -36,6 +36,7 @@ __all__ = [
     "VARIANT_KANJI",
     "Validated",
     "check_groups",
+    "confirmed_by_reference",
     "cross_check",
     "trim_specks",
     "validate_value",
@@ -105,6 +106,14 @@ def _cp932_ok(value: str) -> bool:
 _SPACED_LETTERS = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?: [A-Za-z0-9](?![A-Za-z0-9]))+")
 # A space between two digits of a house number (西畑6 92番): Tesseract's, never written.
 _SPACE_IN_NUMBER = re.compile(r"(?<=[0-9]) (?=[0-9])")
+# A space between a house number and the Japanese around it (花上 56番地, 石川 2 7 4番地):
+# Tesseract sets digits apart in a Japanese line; an address is written without it (the two
+# engines read the same address, and only this space made them disagree).
+# After the number only before the words that count it (番地, 号, 丁目): a building's name
+# after the house number keeps its space.
+_SPACE_BY_NUMBER = re.compile(
+    r"(?<=[0-9])[ \u3000]+(?=[番号丁条線区])|(?<=[^\x00-\x7f\s])[ \u3000]+(?=[0-9])")
+_SPACED_DASH = re.compile(r"(?<=[0-9])[ \u3000]*-[ \u3000]*(?=[0-9])")
 
 
 def _join_spaced(value: str) -> str:
@@ -138,7 +147,8 @@ _KANJI_ONE_BETWEEN_DIGITS = re.compile(r"(?<=\d)一(?=\d)")
 
 def _address(field: FieldSpec, raw: str) -> Validated:
     value = normalize_text(raw)
-    value = _join_spaced(_KANJI_ONE_BETWEEN_DIGITS.sub("-", _SPACE_IN_NUMBER.sub("", value)))
+    value = _SPACE_BY_NUMBER.sub("", _SPACE_IN_NUMBER.sub("", value))
+    value = _join_spaced(_SPACED_DASH.sub("-", _KANJI_ONE_BETWEEN_DIGITS.sub("-", value)))
     reasons: list[Reason] = []
     if refdata.address_known(value) is False:
         reasons.append(reason("unknown_address"))
@@ -378,6 +388,45 @@ def _usable(template: FormTemplate, values: Mapping[str, str], name: str) -> str
     if any(r.code in _BLOCKING for r in own.reasons):
         return None
     return own.value
+
+
+def confirmed_by_reference(template: FormTemplate, values: Mapping[str, str],
+                           candidates: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Disagreements a code read on the same page settles: field name → the confirmed value.
+
+    ``candidates``: for a field whose engines read it differently, each reading's value
+    (valid on its own); ``values``: the page's unflagged values. A bank or branch name
+    (checks ``bank_name``, ``branch_name``) is settled when exactly one of its readings is,
+    character for character, the name Zengin gives the bank and branch codes read on the
+    page: an engine does not misread a name *into* the institution's own name for those
+    codes, so that reading is what is written, and nobody need look (九九八店 beside
+    九九作店 under ゆうちょ 9900-998). A fuzzy likeness is no proof: the cross check
+    still judges such a value.
+    """
+    out: dict[str, str] = {}
+    for check in template.checks:
+        if check.kind not in ("bank_name", "branch_name"):
+            continue
+        name = check.fields["name"]
+        options = list(dict.fromkeys(v for v in candidates.get(name, ()) if v))
+        bank = _usable(template, values, check.fields["bank"])
+        if len(options) < 2 or bank is None:
+            continue
+        try:
+            if check.kind == "bank_name":
+                hits = [v for v in options if refdata.bank_names_match(bank, v, exact=True)]
+            else:
+                branch = _usable(template, values, check.fields["branch"])
+                if branch is None:
+                    continue
+                hits = [v for v in options
+                        if refdata.branch_names_match(bank, branch, v, exact=True)]
+        except Exception as exc:  # a broken lookup must not lose the document
+            log.warning("reference confirmation %s failed: %s", check.kind, type(exc).__name__)
+            continue
+        if len(hits) == 1:
+            out[name] = hits[0]
+    return out
 
 
 def cross_check(template: FormTemplate, values: Mapping[str, str]) -> dict[str, list[Reason]]:

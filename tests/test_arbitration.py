@@ -272,6 +272,15 @@ def test_house_numbers_and_letters_spaced_out_by_an_engine_are_joined() -> None:
     assert (validate_value(a, "山口県岩国市美和町西畑6 92番15号").value
             == validate_value(a, "山口県岩国市美和町西畑６９２番１５号").value
             == "山口県岩国市美和町西畑692番15号")
+    # a house number set apart from the words around it (Tesseract) is the same address
+    assert (validate_value(a, "熊本県上益城郡山都町花上 5 6番地1 0").value
+            == validate_value(a, "熊本県上益城郡山都町花上56番地10").value
+            == "熊本県上益城郡山都町花上56番地10")
+    assert (validate_value(a, "北海道砂川市東四条北5 - 26 - 15").value
+            == "北海道砂川市東四条北5-26-15")
+    # a space between words stays (a building's name after the house number)
+    assert (validate_value(a, "熊本県美里町馬場12 コーポ美里").value
+            == "熊本県美里町馬場12 コーポ美里")
     n = spec(FieldType.NAME)
     assert validate_value(n, "X Y Z Co").value == "XYZ Co"
     assert validate_value(n, "Misato Kensetsu").value == "Misato Kensetsu"  # words stay apart

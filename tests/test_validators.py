@@ -24,7 +24,7 @@ from ocr.refdata import (
     postal_lookup,
 )
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import Validated, cross_check, validate_value
+from ocr.validators import Validated, confirmed_by_reference, cross_check, validate_value
 
 TODAY = dt.date(2025, 6, 1)
 T = FieldType
@@ -406,3 +406,34 @@ def test_cross_check_never_raises(garbage: dict[str, str]) -> None:
 ])
 def test_a_dash_read_as_kanji_between_house_numbers_is_a_dash(raw: str, value: str) -> None:
     check(FieldType.ADDRESS, raw, value, [])
+
+
+# --- a disagreement the page's codes settle -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "candidates", "expected"),
+    [
+        # one reading is Zengin's name for the codes read: it is what is written
+        ({}, {"bank_name": ["肥後銀行", "肥俊銀行"]}, {"bank_name": "肥後銀行"}),
+        ({}, {"branch_name": ["砥川支店", "砥用支店"]}, {"branch_name": "砥用支店"}),
+        ({}, {"branch_kana": ["トモチ", "トモナ"]}, {"branch_kana": "トモチ"}),
+        ({"bank_code": "9900", "branch_code": "998"},
+         {"branch_name": ["九九作店", "九九八店"]}, {"branch_name": "九九八店"}),
+        # neither is, or both are: the flag stays
+        ({}, {"branch_name": ["砥川支店", "砥田支店"]}, {}),
+        ({}, {"branch_name": ["砥用支店", "砥用"]}, {}),
+        # a likeness is no proof (the cross check's fuzzy match would accept 肥後銀行 here)
+        ({}, {"bank_name": ["肥後銀", "肥俊銀行"]}, {}),
+        # a code that is flagged itself (absent from values) or unknown settles nothing
+        ({"bank_code": ""}, {"bank_name": ["肥後銀行", "肥俊銀行"]}, {}),
+        ({"branch_code": "999"}, {"branch_name": ["砥川支店", "砥用支店"]}, {}),
+        # one reading only: nothing to settle
+        ({}, {"bank_name": ["肥後銀行"]}, {}),
+    ],
+)
+def test_a_code_read_on_the_page_settles_which_name_reading_is_written(
+    values: dict[str, str], candidates: dict[str, list[str]], expected: dict[str, str]
+) -> None:
+    codes = {"bank_code": GOOD["bank_code"], "branch_code": GOOD["branch_code"], **values}
+    assert confirmed_by_reference(_template(), codes, candidates) == expected
