@@ -22,6 +22,7 @@ from ocr.validators import VARIANT_GROUPS, VARIANT_KANJI, Validated
 
 __all__ = [
     "ALLOWED",
+    "DASH_UNSURE",
     "ODD_GLYPH_BELOW",
     "SPACE_EVIDENCE",
     "UNSURE",
@@ -78,26 +79,45 @@ UNSURE = 0.99
 # mm, 120 names), a space read as ー left 0.04-0.23 to the space and 0.40-0.78 to ー; 47
 # real ー in company names 0.997 or more to ー and nothing to a space.
 SPACE_EVIDENCE = 0.01
+# A ー the recogniser is less sure of than this may be the word space, if another engine
+# read the space there: a real ー scored 0.998 or more on pages of levels 0-2 (world one,
+# 25 company names in kana), and no engine read a space where a real one stood (levels 0-3).
+DASH_UNSURE = 0.99
 
 
-def mend_reading(f: FieldSpec, r: EngineReading) -> EngineReading:
-    """A kana reading with each ー that the recogniser half saw as a space made that space.
+def mend_reading(f: FieldSpec, r: EngineReading,
+                 others: Sequence[EngineReading] = ()) -> EngineReading:
+    """A kana reading with each ー that stands for the word space made that space.
 
-    Without per-character scores the reading is returned as it is; the arbitration rule
-    against a space read as ー (:func:`preference`) still compares it with the other engine.
+    A ー is the space when the recogniser half saw a space there (:data:`SPACE_EVIDENCE`),
+    or when it is unsure of the ー (below :data:`DASH_UNSURE`) and another engine read
+    the word space right there, after the same characters (ミヤザキーリンタロウ beside
+    ミヤザキ リンタロウ). The score is then that of the characters again, the space left out
+    as it is by the engine (:mod:`ocr.engines._rapidocr`): the ー it no longer holds
+    must not pull it down. Without per-character scores the reading is returned as it
+    is; the arbitration rule against a space read as ー (:func:`preference`) still compares
+    it with the other engine.
     """
     if f.type is not FieldType.KANA or not r.chars or "ー" not in r.text:
         return r
+    spaces_after = {"".join(o.text.split()[:k]) for o in others
+                    for k in range(1, len(o.text.split()))}
     chars = []
     changed = False
+    read = ""
     for ch, p, alts in r.chars:
         space = max((q for a, q in alts if a in _SPACES), default=0.0)
-        if ch == "ー" and space >= SPACE_EVIDENCE:
+        if ch == "ー" and (space >= SPACE_EVIDENCE
+                          or (p < DASH_UNSURE and read and read in spaces_after)):
             ch, changed = "\u3000", True
+        if ch not in _SPACES:
+            read += ch
         chars.append((ch, p, alts))
     if not changed:
         return r
-    return EngineReading(r.engine, "".join(c for c, _, _ in chars), r.confidence, tuple(chars))
+    written = [p for c, p, _ in chars if c not in _SPACES]
+    conf = round(sum(written) / len(written), 5) if written else 0.0
+    return EngineReading(r.engine, "".join(c for c, _, _ in chars), conf, tuple(chars))
 
 
 def allowed_chars(f: FieldSpec) -> str | None:

@@ -68,7 +68,7 @@ class TextSignals:
 def text_signals(f: FieldSpec, readings: list[EngineReading],
                  today: dt.date | None) -> TextSignals:
     """Validate every engine's reading of ``f``; note whether they agree and what is likelier."""
-    readings = [mend_reading(f, r) for r in readings]
+    readings = [mend_reading(f, r, [o for o in readings if o is not r]) for r in readings]
     checked = tuple((r, validate_value(f, r.text, today=today)) for r in readings)
     values = {v.value for _, v in checked}
     prefs = tuple(preference(f, checked, SOLO_ENGINE))

@@ -157,8 +157,14 @@ def _address(field: FieldSpec, raw: str) -> Validated:
     return Validated(value, tuple(reasons))
 
 
+# Latin letters or digits far to the right of a kana name (タカハシ マユ   …   EE): what
+# Tesseract reads in a fold's shadow at the empty end of the box. A kana value holds no
+# Latin letter, and nobody leaves a gap of several characters inside a name.
+_LATIN_AFTER_GAP = re.compile(r"[ \u3000]{3,}[A-Za-z0-9]{1,3}[ \u3000]*$")
+
+
 def _kana(field: FieldSpec, raw: str) -> Validated:
-    value = normalize_kana(raw)
+    value = normalize_kana(_LATIN_AFTER_GAP.sub("", raw))
     reasons: list[Reason] = []
     if not _KANA_OK.fullmatch(value):
         reasons.append(reason("unexpected_characters"))
@@ -392,40 +398,55 @@ def _usable(template: FormTemplate, values: Mapping[str, str], name: str) -> str
 
 def confirmed_by_reference(template: FormTemplate, values: Mapping[str, str],
                            candidates: Mapping[str, Sequence[str]]) -> dict[str, str]:
-    """Disagreements a code read on the same page settles: field name → the confirmed value.
+    """Disagreements the other writings on the page settle: field name → the confirmed value.
 
     ``candidates``: for a field whose engines read it differently, each reading's value
-    (valid on its own); ``values``: the page's unflagged values. A bank or branch name
-    (checks ``bank_name``, ``branch_name``) is settled when exactly one of its readings is,
-    character for character, the name Zengin gives the bank and branch codes read on the
-    page: an engine does not misread a name *into* the institution's own name for those
-    codes, so that reading is what is written, and nobody need look (九九八店 beside
-    九九作店 under ゆうちょ 9900-998). A fuzzy likeness is no proof: the cross check
-    still judges such a value.
+    (valid on its own); ``values``: the page's unflagged values. The checks ``bank_name``
+    and ``branch_name`` tie a written name to its codes, two writings read apart. Where
+    the engines disagree on one side, and exactly one of its readings fits the other side
+    (read without doubt) character for character in Zengin's data — the name the codes
+    carry, or the one code whose name is the one written — that reading is what is
+    written, and nobody need look: a misreading does not turn into the very name of the
+    institution the codes designate, nor into the one code that carries the written name
+    (九九八店 beside 九九作店 under ゆうちょ 9900-998; 0120 beside 93429 under 〇〇銀行).
+    A fuzzy likeness is no proof: the cross check still judges such a value. Each side
+    is settled only from a side that was certain on its own, never one from the other.
     """
     out: dict[str, str] = {}
+
+    def options(name: str) -> list[str]:
+        return list(dict.fromkeys(v for v in candidates.get(name, ()) if v))
+
+    def settle(name: str, fits: Callable[[str], bool]) -> None:
+        found = options(name)  # one, when the other engine's reading is not even valid
+        hits = [v for v in found if fits(v)]
+        if len(hits) == 1:
+            out[name] = hits[0]
+
     for check in template.checks:
         if check.kind not in ("bank_name", "branch_name"):
             continue
-        name = check.fields["name"]
-        options = list(dict.fromkeys(v for v in candidates.get(name, ()) if v))
-        bank = _usable(template, values, check.fields["bank"])
-        if len(options) < 2 or bank is None:
-            continue
+        f = check.fields
+        bank = _usable(template, values, f["bank"])
+        written = _usable(template, values, f["name"])
+        branch = _usable(template, values, f["branch"]) if "branch" in f else None
         try:
             if check.kind == "bank_name":
-                hits = [v for v in options if refdata.bank_names_match(bank, v, exact=True)]
+                if bank is not None:
+                    settle(f["name"], lambda v, b=bank: refdata.bank_names_match(
+                        b, v, exact=True))
+                if written is not None:
+                    settle(f["bank"], lambda v, w=written: refdata.bank_names_match(
+                        v, w, exact=True))
             else:
-                branch = _usable(template, values, check.fields["branch"])
-                if branch is None:
-                    continue
-                hits = [v for v in options
-                        if refdata.branch_names_match(bank, branch, v, exact=True)]
+                if bank is not None and branch is not None:
+                    settle(f["name"], lambda v, b=bank, c=branch: refdata.branch_names_match(
+                        b, c, v, exact=True))
+                if bank is not None and written is not None:
+                    settle(f["branch"], lambda v, b=bank, w=written: refdata.branch_names_match(
+                        b, v, w, exact=True))
         except Exception as exc:  # a broken lookup must not lose the document
             log.warning("reference confirmation %s failed: %s", check.kind, type(exc).__name__)
-            continue
-        if len(hits) == 1:
-            out[name] = hits[0]
     return out
 
 

@@ -262,6 +262,7 @@ def test_a_double_at_the_word_space_read_once_loses_to_the_reading_with_both(
     ("オザキリホ 。 …  ・     ・", "オザキリホ"),
     ("フルカワ シゲトモ    ーー", "フルカワシゲトモ"),
     ("ケービーセーレン", "ケービーセーレン"),  # a real ー at the end stays
+    ("タカハシ マユ" + " " * 40 + "EE", "タカハシマユ"),  # letters far off in a fold's shadow
 ])
 def test_marks_read_in_the_empty_rest_of_a_box_are_dust(raw: str, value: str) -> None:
     assert validate_value(spec(FieldType.KANA), raw).value == value
@@ -320,3 +321,34 @@ def test_an_agreement_tesseract_is_unsure_of_stands_on_rapidocrs_confidence_when
     read = parse_calibration({"printed": {"name": {"agree_min": 0.3, "agree_solo_min": 0.99}}})
     assert read.text_rule("name") == TextRule(agree_min=0.3, agree_solo_min=0.99)
     assert read.text_rule("kana").agree_solo_min > 1.0  # never, unless calibrated
+
+
+def _scored(text: str, dash_p: float, space_p: float = 0.0) -> tuple:
+    """RapidOCR-like per-character scores: 0.99 each, ``dash_p`` for each ー."""
+    return tuple((c, dash_p, (("ー", dash_p), (" ", space_p))) if c == "ー"
+                 else (c, 0.99, ((c, 0.99),)) for c in text)
+
+
+def test_an_unsure_long_vowel_where_the_other_engine_read_the_space_is_that_space() -> None:
+    chars = _scored("ミヤザキーリンタロウ", 0.85)
+    readings = [R("tesseract", "ミヤザキ リンタロウ", 0.92),
+                R("rapidocr", "ミヤザキーリンタロウ", 0.975, chars)]
+    sig = text_signals(spec(FieldType.KANA), readings, None)
+    assert sig.agree  # the same characters: the two engines agree
+    rapid = sig.checked[1][0]
+    assert rapid.text == "ミヤザキ\u3000リンタロウ"
+    assert rapid.confidence == pytest.approx(0.99)  # the ー it no longer holds left out
+    d = decide_text(sig, TextRule(agree_min=0.9), 0.0)
+    assert (d.value, d.reasons) == ("ミヤザキリンタロウ", [])
+
+
+@pytest.mark.parametrize(("tess", "rapid", "dash_p"), [
+    ("スーパ マーケット", "スーパーマーケット", 0.999),  # a sure ー stays, a space or not
+    ("ミヤザキ リンタロウ", "ミヤザキリーンタロウ", 0.85),  # not where the space was read
+    ("ミヤザキリンタロウ", "ミヤザキーリンタロウ", 0.85),  # no space read by the other
+])
+def test_a_long_vowel_stays_unless_unsure_and_at_the_other_engines_space(
+        tess: str, rapid: str, dash_p: float) -> None:
+    readings = [R("tesseract", tess, 0.92), R("rapidocr", rapid, 0.97, _scored(rapid, dash_p))]
+    sig = text_signals(spec(FieldType.KANA), readings, None)
+    assert sig.checked[1][0].text == rapid

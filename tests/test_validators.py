@@ -428,8 +428,9 @@ def test_a_dash_read_as_kanji_between_house_numbers_is_a_dash(raw: str, value: s
         # a code that is flagged itself (absent from values) or unknown settles nothing
         ({"bank_code": ""}, {"bank_name": ["肥後銀行", "肥俊銀行"]}, {}),
         ({"branch_code": "999"}, {"branch_name": ["砥川支店", "砥用支店"]}, {}),
-        # one reading only: nothing to settle
-        ({}, {"bank_name": ["肥後銀行"]}, {}),
+        # the other engine's reading not even valid: the one left settles it if it fits
+        ({}, {"bank_name": ["肥後銀行"]}, {"bank_name": "肥後銀行"}),
+        ({}, {"bank_name": ["肥俊銀行"]}, {}),
     ],
 )
 def test_a_code_read_on_the_page_settles_which_name_reading_is_written(
@@ -437,3 +438,22 @@ def test_a_code_read_on_the_page_settles_which_name_reading_is_written(
 ) -> None:
     codes = {"bank_code": GOOD["bank_code"], "branch_code": GOOD["branch_code"], **values}
     assert confirmed_by_reference(_template(), codes, candidates) == expected
+
+
+@pytest.mark.parametrize(
+    ("values", "candidates", "expected"),
+    [
+        # a code the engines disagree on, settled by the name written beside it
+        ({"bank_name": "肥後銀行"}, {"bank_code": ["0132", "0182"]}, {"bank_code": "0182"}),
+        ({"bank_code": "0182", "branch_name": "砥用支店"},
+         {"branch_code": ["235", "285"]}, {"branch_code": "235"}),
+        # both sides in doubt: neither settles the other
+        ({}, {"bank_code": ["0132", "0182"], "bank_name": ["肥後銀行", "肥俊銀行"]}, {}),
+        # the written name fits neither code
+        ({"bank_name": "熊本銀行"}, {"bank_code": ["0132", "0182"]}, {}),
+    ],
+)
+def test_a_name_read_on_the_page_settles_which_code_reading_is_written(
+    values: dict[str, str], candidates: dict[str, list[str]], expected: dict[str, str]
+) -> None:
+    assert confirmed_by_reference(_template(), values, candidates) == expected
