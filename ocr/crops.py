@@ -44,6 +44,11 @@ class Crop:
     # ``image`` has it taken out, or out where it is left in): None when no line touches a
     # character. A reading that changes between the two cannot be trusted (see fields).
     other: np.ndarray | None = None
+    # The same writing with the line painted over from what lies above and below it
+    # (cv2.inpaint): a stroke that crosses the line is carried over it, the line between
+    # strokes becomes paper. Neither view alone, but a third reading to choose the value
+    # from when the two views disagree (fields). None when ``other`` is None.
+    mended: np.ndarray | None = None
 
 
 @dataclass(slots=True)
@@ -102,11 +107,13 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     # than 190, and a fixed cap once cut the last, faintest character off a name.
     ink = (sub < bg - max(40.0, 3.5 * noise)).astype(np.uint8)
     across = crossing_lines(ink, sub)
-    other = None
+    other = mended = None
     if across is not None:  # a fold or a stray rule across the box is not writing
         if across.other is not None and comb <= 1:
             other = sub.copy()
             other[across.other] = 255
+            mended = cv2.inpaint(sub, (across.erase | across.other).astype(np.uint8), 3,
+                                 cv2.INPAINT_TELEA)
         ink[across.erase] = 0
         sub[across.erase] = 255
     labels, stats, keep = _writing(ink)
@@ -126,12 +133,14 @@ def cut_field(sub: np.ndarray, printed: np.ndarray, *, comb: int = 0,
     else:
         tight = sub[y0:y1, x0:x1]
         text_em = _extent_em(stats, keep)
-        if other is not None:
+        if other is not None and mended is not None:
             other[dust] = 255
-            other = cv2.copyMakeBorder(other[y0:y1, x0:x1], pad, pad, pad, pad,
-                                       cv2.BORDER_CONSTANT, value=255)
+            mended[dust] = 255
+            other, mended = (cv2.copyMakeBorder(v[y0:y1, x0:x1], pad, pad, pad, pad,
+                                                cv2.BORDER_CONSTANT, value=255)
+                             for v in (other, mended))
     tight = cv2.copyMakeBorder(tight, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    return Crop(tight, True, noise, text_em, cells, other)
+    return Crop(tight, True, noise, text_em, cells, other, mended)
 
 
 def crossing_lines(ink: np.ndarray, gray: np.ndarray) -> CrossingLine | None:

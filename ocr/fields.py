@@ -220,6 +220,7 @@ class FieldReader:
         result = self._decide(f, readings, rect)
         if crop.other is not None and self._line_changes_reading(f, crop.other, hints,
                                                                  readings):
+            result = self._with_mended_view(f, crop, hints, readings, result)
             result.reasons = _unique([*result.reasons, reason("line_across_writing")])
         if self.options.length_check:
             mismatch = length_mismatch(f, result.raw, crop)
@@ -243,6 +244,26 @@ class FieldReader:
                     != validate_value(f, first.text, today=today).value):
                 return True
         return False
+
+    def _with_mended_view(self, f: FieldSpec, crop: Crop, hints: ReadHints,
+                          readings: list[EngineReading], result: FieldResult) -> FieldResult:
+        """The value proposed for a field a line crosses, when the engines disagreed on it.
+
+        The field is flagged whatever this proposes (``line_across_writing``); what it
+        changes is what the reviewer is shown. Where the line cut or added strokes the two
+        engines often both misread the crop (タカイ シンイチ read タチシンイチ and garbage,
+        a fold along the feet of the characters), while the crop with the line painted over
+        from its surroundings (:attr:`Crop.mended`) keeps the strokes that cross it: its
+        readings join the arbitration, which prefers what the field allows (valid, spelt as
+        kana can be) before the engine and its score. An agreement on the crop stands as it
+        is: the arbitration has nothing to choose there.
+        """
+        if crop.mended is None or all(r.code != "engines_disagree" for r in result.reasons):
+            return result
+        more = [e.recognize(crop.mended, hints) for e in self.engines]
+        chosen = self._decide(f, [*readings, *more], result.box_px)
+        chosen.readings = result.readings  # one reading per engine: the crop's, as reported
+        return chosen
 
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:

@@ -101,6 +101,25 @@ def test_a_fold_along_the_characters_is_read_right_or_flagged(text: str, kind: s
     assert result.value == text.replace("\u3000", "") or result.flagged, result.value
 
 
+@pytest.mark.parametrize(("text", "kind", "y", "sigma"), [
+    # a fold as dark as the print along the feet of the characters: kept, it turns ノ into
+    # ム and ヤ into セ; taken out, it cuts them; painted over from above and below, the
+    # strokes that cross it go on (both engines misread the crop itself)
+    ("コイデ\u3000ヨシノ", "gothic", 78, 14.0),
+    ("コイデ\u3000ヨシノ", "mincho", 80, 6.0),
+    ("ミヤシタ\u3000サトミ", "gothic", 80, 14.0),
+    ("ホシノ\u3000エイスケ", "mincho", 78, 14.0),
+])
+def test_a_fold_along_the_feet_proposes_the_writing_with_the_fold_painted_over(
+        text: str, kind: str, y: float, sigma: float) -> None:
+    page = _noisy(_crease(_box(text, kind), y - 1, y + 1, 200), sigma=sigma)
+    crop = cut_field(page.copy(), np.zeros(page.shape, bool), denoise="never")
+    assert crop.mended is not None and crop.other is not None
+    result = _field(page)
+    assert result.value == text.replace("\u3000", "")  # what the reviewer is proposed
+    assert "line_across_writing" in [r.code for r in result.reasons]  # and still looked at
+
+
 def _field(box: np.ndarray) -> FieldResult:
     """``box`` read as a kana field by the reader itself (both engines, its arbitration)."""
     margin = 60
