@@ -42,11 +42,11 @@ from ocr.calibration import (
     TextRule,
     load_calibration,
 )
+from ocr.crosscheck import cross_check
 from ocr.decide import DigitSignals, TextSignals, decide_digits, decide_text
 from ocr.fields import DEFAULT_MIN_CONFIDENCE, ReadOptions
 from ocr.pipeline import PipelineOptions, Reader
 from ocr.templates import TemplateLibrary
-from ocr.validators import cross_check
 from robots.config import load_config
 from robots.samples import SAMPLE_TODAY, generate
 

@@ -20,6 +20,7 @@ import numpy as np
 from ocr.arbitrate import allowed_chars
 from ocr.calibration import Calibration, MarkRule, load_calibration
 from ocr.crops import Crop, cut_field
+from ocr.crosscheck import confirmed_by_reference, cross_check
 from ocr.decide import decide_text, text_signals
 from ocr.engines import Engine, ReadHints
 from ocr.handwriting import HandReader, manual_result
@@ -28,7 +29,7 @@ from ocr.propose import propose_reference
 from ocr.reasons import Reason, reason
 from ocr.results import EngineReading, FieldResult
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import VARIANT_GROUPS, confirmed_by_reference, cross_check, validate_value
+from ocr.validators import VARIANT_GROUPS, validate_value
 
 __all__ = [
     "DEFAULT_MIN_CONFIDENCE",

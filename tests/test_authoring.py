@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from ocr.authoring import draw_overlay, library_warnings, template_warnings
+from ocr.crosscheck import check_groups, cross_check
 from ocr.errors import TemplateError
 from ocr.templates import load_template
-from ocr.validators import check_groups, cross_check
 from robots.cli import main
 
 KOZA = Path(__file__).resolve().parent.parent / "robots/samples/world2/forms"

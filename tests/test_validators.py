@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocr.checkdigits import is_valid_mynumber, mynumber_check_digit
+from ocr.crosscheck import confirmed_by_reference, cross_check
 from ocr.reasons import REASON_MESSAGES
 from ocr.refdata import (
     PostalEntry,
@@ -24,7 +25,7 @@ from ocr.refdata import (
     postal_lookup,
 )
 from ocr.templates import FieldSpec, FieldType, FormTemplate
-from ocr.validators import Validated, confirmed_by_reference, cross_check, validate_value
+from ocr.validators import Validated, validate_value
 
 TODAY = dt.date(2025, 6, 1)
 T = FieldType

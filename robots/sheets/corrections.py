@@ -35,8 +35,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ocr.crosscheck import cross_check
 from ocr.templates import FormTemplate, TemplateLibrary
-from ocr.validators import cross_check, validate_value
+from ocr.validators import validate_value
 from robots.config import Config, forms_dirs
 from robots.db.runlog import RunLog
 from robots.errors import ExitCode, RobotError
