@@ -219,8 +219,9 @@ class FieldReader:
         hints = self._hints(f)
         readings = [e.recognize(crop.image, hints) for e in self.engines]
         result = self._decide(f, readings, rect)
-        if crop.other is not None and self._line_changes_reading(f, crop.other, hints,
-                                                                 readings):
+        if (crop.other is not None
+                and self._line_changes_reading(f, crop.other, hints, readings)
+                and not self._mended_view_confirms(f, crop, hints, result)):
             result = self._with_mended_view(f, crop, hints, readings, result)
             result.reasons = _unique([*result.reasons, reason("line_across_writing")])
         if self.options.length_check:
@@ -245,6 +246,24 @@ class FieldReader:
                     != validate_value(f, first.text, today=today).value):
                 return True
         return False
+
+    def _mended_view_confirms(self, f: FieldSpec, crop: Crop, hints: ReadHints,
+                              result: FieldResult) -> bool:
+        """Whether the line across the writing is no reason to look after all.
+
+        The two views treat the line in opposite ways (left in, taken out) and one of them
+        read otherwise; a third, the line painted over from above and below
+        (:attr:`Crop.mended`), settles it when the engines agreed on the crop and every
+        engine reads that same value again there: a stroke the line added or cut would show
+        in one of the crop and the mended view. Where the engines disagreed, or an engine
+        reads the mended view otherwise, the field stays flagged (ノゾミ read フワミ and
+        シノ read シフ with a line on them are caught so, tests/test_crops.py).
+        """
+        if crop.mended is None or any(r.code == "engines_disagree" for r in result.reasons):
+            return False
+        today = self.options.today
+        return all(validate_value(f, e.recognize(crop.mended, hints).text, today=today).value
+                   == result.value for e in self.engines)
 
     def _with_mended_view(self, f: FieldSpec, crop: Crop, hints: ReadHints,
                           readings: list[EngineReading], result: FieldResult) -> FieldResult:

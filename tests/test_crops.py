@@ -120,6 +120,17 @@ def test_a_fold_along_the_feet_proposes_the_writing_with_the_fold_painted_over(
     assert "line_across_writing" in [r.code for r in result.reasons]  # and still looked at
 
 
+def test_a_fold_every_view_reads_alike_is_no_reason_to_look() -> None:
+    # シ's dots and ノ's top on a grey fold: the view without it reads ヨシジシフ, but both
+    # engines read the crop and the fold painted over alike, and right
+    page = _noisy(_crease(_box("ヨシノ\u3000トモノリ", "mincho"), 43.0, 45.0, 70))
+    result = _field(page)
+    assert (result.value, result.reasons) == ("ヨシノトモノリ", [])
+    # ラ's top stroke on it: the painted view reads ンフカリ, so the field is looked at
+    page = _noisy(_crease(_box("シラカワ", "mincho"), 46.0, 48.0, 120))
+    assert "line_across_writing" in [r.code for r in _field(page).reasons]
+
+
 def _field(box: np.ndarray) -> FieldResult:
     """``box`` read as a kana field by the reader itself (both engines, its arbitration)."""
     margin = 60
