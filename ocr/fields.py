@@ -355,7 +355,7 @@ class FieldReader:
                     r.reasons = _unique(r.reasons + list(extra))
 
     def _confirm_by_reference(self, template: FormTemplate, results: list[FieldResult]) -> None:
-        """Settle a disagreement the page's own codes decide (:func:`confirmed_by_reference`).
+        """Settle a disagreement the page's other writings decide (:func:`confirmed_by_reference`).
 
         Only for a field whose one reason was the disagreement: anything else it was
         flagged for still stands, and so does the flag.
