@@ -42,11 +42,11 @@ from ocr.calibration import (
     TextRule,
     load_calibration,
 )
-from ocr.crosscheck import cross_check
+from ocr.crosscheck import confirmed_by_reference, cross_check
 from ocr.decide import DigitSignals, TextSignals, decide_digits, decide_text
 from ocr.fields import DEFAULT_MIN_CONFIDENCE, ReadOptions
 from ocr.pipeline import PipelineOptions, Reader
-from ocr.templates import TemplateLibrary
+from ocr.templates import FormTemplate, TemplateLibrary
 from robots.config import load_config
 from robots.samples import SAMPLE_TODAY, generate
 
@@ -124,9 +124,13 @@ class Sweep:
             self.docs[r.doc].append(r)
         self.text: dict[str, TextRule] = {}
         self.digits: dict[str, DigitRule] = {}
-        self._xcache: dict[tuple[int, frozenset[str]], dict[str, list[object]]] = {}
+        self._xcache: dict[tuple[int, frozenset[tuple[str, str]]], dict[str, list[object]]] = {}
 
     def decide(self, r: Rec) -> tuple[str, bool]:
+        value, reasons = self._decide(r)
+        return value, bool(reasons) or r.fixed
+
+    def _decide(self, r: Rec) -> tuple[str, list[str]]:
         if r.kind == "hand":
             assert isinstance(r.signals, DigitSignals)
             d = decide_digits(r.signals, self.digits.get(r.type, DigitRule()))
@@ -134,7 +138,25 @@ class Sweep:
             assert isinstance(r.signals, TextSignals)
             floor = DEFAULT_MIN_CONFIDENCE.get(r.type, DEFAULT_MIN_CONFIDENCE["default"])
             d = decide_text(r.signals, self.text.get(r.type, TextRule()), floor)
-        return d.value, bool(d.reasons) or r.fixed
+        return d.value, [x.code for x in d.reasons]
+
+    def _settled(self, recs: list[Rec], t: FormTemplate,
+                 decided: dict[str, tuple[str, bool]]) -> dict[str, str]:
+        """What the reader's settling by reference data makes of the page's disagreements.
+
+        As ``FieldReader._confirm_by_reference``: a field flagged for nothing but the
+        disagreement offers each reading's value that is valid on its own.
+        """
+        candidates: dict[str, list[str]] = {}
+        for r in recs:
+            if r.kind != "printed" or r.fixed or not isinstance(r.signals, TextSignals):
+                continue
+            if self._decide(r)[1] == ["engines_disagree"]:
+                candidates[r.name] = [v.value for _, v in r.signals.checked if not v.reasons]
+        if not candidates:
+            return {}
+        values = {n: v for n, (v, flagged) in decided.items() if not flagged}
+        return confirmed_by_reference(t, values, candidates)
 
     def outcomes(self, only: str | None = None) -> list[tuple[Rec, bool, bool]]:
         """(record, correct, flagged) for every field (of type ``only``, if given)."""
@@ -144,9 +166,11 @@ class Sweep:
                 continue
             decided = {r.name: self.decide(r) for r in recs}
             t = self.library.get(recs[0].form)
+            if any(c.kind in ("bank_name", "branch_name") for c in t.checks):
+                decided.update({n: (v, False) for n, v in self._settled(recs, t, decided).items()})
             names = frozenset(n for n, (_, flagged) in decided.items() if not flagged
                               and any(n in c.fields.values() for c in t.checks))
-            key = (doc, names)
+            key = (doc, frozenset((n, decided[n][0]) for n in names))
             if key not in self._xcache:
                 self._xcache[key] = cross_check(t, {n: decided[n][0] for n in names})
             extra = self._xcache[key]

@@ -24,6 +24,7 @@ __all__ = [
     "branch_kana",
     "branch_name",
     "branch_names_match",
+    "written_as_zengin",
 ]
 
 # rapidfuzz ratio (0-100) two normalised names need to be taken as the same institution: one
@@ -152,28 +153,26 @@ def _bank_forms(read: str) -> set[str]:
     return {f for f in forms if f}
 
 
-def _similar(a: set[str], b: set[str], exact: bool = False) -> bool:
-    if exact:
-        return bool(a & b)
+def _similar(a: set[str], b: set[str]) -> bool:
     return any(fuzz.ratio(x, y) >= NAME_MATCH_THRESHOLD for x in a for y in b)
 
 
-def bank_names_match(code: str, read_name: str, *, exact: bool = False) -> bool:
+def bank_names_match(code: str, read_name: str) -> bool:
     """True when the bank name written on the form is the institution ``code`` designates.
 
     Compares after normalisation, with the long forms people write (みずほ銀行, 〇〇信用金庫,
     〇〇農業協同組合, JA〇〇) mapped to zengin's short forms (みずほ, 〇〇信金, 〇〇農協), in
-    katakana when the name was written in kana, and a strict fuzzy threshold (``exact``: no
-    character may differ). False for an unknown code.
+    katakana when the name was written in kana, and a strict fuzzy threshold. False for an
+    unknown code.
     """
     entry = _banks().get(_code(code, 4))
     if entry is None or not normalize_text(read_name):
         return False
     official = entry[0]
     if _is_kana_name(read_name):
-        return _similar(_bank_forms(read_name), {kana_match_key(official.kana)}, exact)
+        return _similar(_bank_forms(read_name), {kana_match_key(official.kana)})
     t = normalize_text(official.name).replace(" ", "")
-    return _similar(_bank_forms(read_name), {normalize_kana(t)}, exact)
+    return _similar(_bank_forms(read_name), {normalize_kana(t)})
 
 
 def _branch_forms(name: str, *, kana: bool) -> set[str]:
@@ -196,13 +195,11 @@ def _branch_forms(name: str, *, kana: bool) -> set[str]:
     return {f for f in forms if f}
 
 
-def branch_names_match(bank_code: str, branch_code: str, read_name: str, *,
-                       exact: bool = False) -> bool:
+def branch_names_match(bank_code: str, branch_code: str, read_name: str) -> bool:
     """True when the written branch name is zengin's name for that branch.
 
     Tolerates the trailing 支店/本店/出張所/営業部/支所 people add or drop (zengin writes 砥用
-    for 砥用支店), kana names, and a strict fuzzy threshold (``exact``: no character may
-    differ). False for an unknown branch.
+    for 砥用支店), kana names, and a strict fuzzy threshold. False for an unknown branch.
     """
     entry = _banks().get(_code(bank_code, 4))
     if entry is None or not normalize_text(read_name):
@@ -212,9 +209,8 @@ def branch_names_match(bank_code: str, branch_code: str, read_name: str, *,
         return False
     if _is_kana_name(read_name):
         ours = _branch_forms(read_name, kana=True)
-        return _similar(ours, _branch_forms(branch.kana, kana=True), exact)
-    return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False),
-                    exact)
+        return _similar(ours, _branch_forms(branch.kana, kana=True))
+    return _similar(_branch_forms(read_name, kana=False), _branch_forms(branch.name, kana=False))
 
 
 def bank_full_name(code: str) -> str | None:
@@ -245,3 +241,26 @@ def branch_full_name(bank_code: str, branch_code: str) -> str | None:
     if name.endswith(_BRANCH_SUFFIXES):
         return name
     return name + ("店" if _code(bank_code, 4) == "9900" else "支店")
+
+
+def _written(s: str) -> str:
+    return normalize_kana(normalize_text(s)).replace(" ", "")
+
+
+def written_as_zengin(read_name: str, bank_code: str, branch_code: str | None = None) -> bool:
+    """Whether ``read_name`` is, letter for letter, how an institution or branch is written.
+
+    That is Zengin's name, its full form (肥後銀行, 砥用支店, 〇一八店) or Zengin's kana.
+    Stricter than :func:`bank_names_match` and :func:`branch_names_match`, which let a
+    reader's 支 or 店 go missing (a reading 狭山西店 of 狭山西支店 matches Zengin's 狭山西):
+    this is what may settle which of two readings was written, so nothing may be missing.
+    """
+    read = _written(read_name)
+    if not read:
+        return False
+    if branch_code is None:
+        forms = (bank_name(bank_code), bank_full_name(bank_code), bank_kana(bank_code))
+    else:
+        forms = (branch_name(bank_code, branch_code), branch_full_name(bank_code, branch_code),
+                 branch_kana(bank_code, branch_code))
+    return any(f is not None and _written(f) == read for f in forms)

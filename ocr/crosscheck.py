@@ -87,18 +87,16 @@ def confirmed_by_reference(template: FormTemplate, values: Mapping[str, str],
         try:
             if check.kind == "bank_name":
                 if bank is not None:
-                    settle(f["name"], lambda v, b=bank: refdata.bank_names_match(
-                        b, v, exact=True))
+                    settle(f["name"], lambda v, b=bank: refdata.written_as_zengin(v, b))
                 if written is not None:
-                    settle(f["bank"], lambda v, w=written: refdata.bank_names_match(
-                        v, w, exact=True))
+                    settle(f["bank"], lambda v, w=written: refdata.written_as_zengin(w, v))
             else:
                 if bank is not None and branch is not None:
-                    settle(f["name"], lambda v, b=bank, c=branch: refdata.branch_names_match(
-                        b, c, v, exact=True))
+                    settle(f["name"], lambda v, b=bank, c=branch: refdata.written_as_zengin(
+                        v, b, c))
                 if bank is not None and written is not None:
-                    settle(f["branch"], lambda v, b=bank, w=written: refdata.branch_names_match(
-                        b, v, w, exact=True))
+                    settle(f["branch"], lambda v, b=bank, w=written: refdata.written_as_zengin(
+                        w, b, v))
         except Exception as exc:  # a broken lookup must not lose the document
             log.warning("reference confirmation %s failed: %s", check.kind, type(exc).__name__)
     return out

@@ -31,6 +31,7 @@ from ocr.banks import (
     branch_kana,
     branch_name,
     branch_names_match,
+    written_as_zengin,
 )
 from ocr.japanese import (
     normalize_kana,
@@ -56,6 +57,7 @@ __all__ = [
     "known_person_name",
     "postal_areas",
     "postal_lookup",
+    "written_as_zengin",
 ]
 
 # --------------------------------------------------------------------------------------------

@@ -426,6 +426,12 @@ def test_a_dash_read_as_kanji_between_house_numbers_is_a_dash(raw: str, value: s
         ({}, {"branch_name": ["砥用支店", "砥用"]}, {}),
         # a likeness is no proof (the cross check's fuzzy match would accept 肥後銀行 here)
         ({}, {"bank_name": ["肥後銀", "肥俊銀行"]}, {}),
+        # nor a name short of a character (支 lost: Zengin's 狭山西 without its 支店 is
+        # 狭山西支店, and 狭山西店 is not how this branch was written here)
+        ({"bank_code": "4735", "branch_code": "052"},
+         {"branch_name": ["狭山西直", "狭山西店"]}, {}),
+        ({"bank_code": "4735", "branch_code": "052"},
+         {"branch_name": ["狭山西直", "狭山西支店"]}, {"branch_name": "狭山西支店"}),
         # a code that is flagged itself (absent from values) or unknown settles nothing
         ({"bank_code": ""}, {"bank_name": ["肥後銀行", "肥俊銀行"]}, {}),
         ({"branch_code": "999"}, {"branch_name": ["砥川支店", "砥用支店"]}, {}),
