@@ -100,8 +100,8 @@ def mend_reading(f: FieldSpec, r: EngineReading,
     """
     if f.type is not FieldType.KANA or not r.chars or "ー" not in r.text:
         return r
-    spaces_after = {"".join(o.text.split()[:k]) for o in others
-                    for k in range(1, len(o.text.split()))}
+    spaces_after = {"".join(words[:k]) for words in (o.text.split() for o in others)
+                    for k in range(1, len(words))}
     chars = []
     changed = False
     read = ""

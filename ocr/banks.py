@@ -181,7 +181,7 @@ def _branch_forms(name: str, *, kana: bool) -> set[str]:
         base = kana_match_key(name)
         suffixes: tuple[str, ...] = _BRANCH_KANA_SUFFIXES
     else:
-        base = normalize_kana(normalize_text(name).replace(" ", ""))
+        base = _written(name)
         suffixes = _BRANCH_SUFFIXES
     forms, todo = {base}, [base]
     while todo:

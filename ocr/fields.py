@@ -219,11 +219,11 @@ class FieldReader:
         hints = self._hints(f)
         readings = [e.recognize(crop.image, hints) for e in self.engines]
         result = self._decide(f, readings, rect)
-        if (crop.other is not None
-                and self._line_changes_reading(f, crop.other, hints, readings)
-                and not self._mended_view_confirms(f, crop, hints, result)):
-            result = self._with_mended_view(f, crop, hints, readings, result)
-            result.reasons = _unique([*result.reasons, reason("line_across_writing")])
+        if crop.other is not None and self._line_changes_reading(f, crop.other, hints,
+                                                                 readings):
+            result, doubt = self._with_mended_view(f, crop, hints, readings, result)
+            if doubt:
+                result.reasons = _unique([*result.reasons, reason("line_across_writing")])
         if self.options.length_check:
             mismatch = length_mismatch(f, result.raw, crop)
             if mismatch:
@@ -247,43 +247,34 @@ class FieldReader:
                 return True
         return False
 
-    def _mended_view_confirms(self, f: FieldSpec, crop: Crop, hints: ReadHints,
-                              result: FieldResult) -> bool:
-        """Whether the line across the writing is no reason to look after all.
-
-        The two views treat the line in opposite ways (left in, taken out) and one of them
-        read otherwise; a third, the line painted over from above and below
-        (:attr:`Crop.mended`), settles it when the engines agreed on the crop and every
-        engine reads that same value again there: a stroke the line added or cut would show
-        in one of the crop and the mended view. Where the engines disagreed, or an engine
-        reads the mended view otherwise, the field stays flagged (ノゾミ read フワミ and
-        シノ read シフ with a line on them are caught so, tests/test_crops.py).
-        """
-        if crop.mended is None or any(r.code == "engines_disagree" for r in result.reasons):
-            return False
-        today = self.options.today
-        return all(validate_value(f, e.recognize(crop.mended, hints).text, today=today).value
-                   == result.value for e in self.engines)
-
     def _with_mended_view(self, f: FieldSpec, crop: Crop, hints: ReadHints,
-                          readings: list[EngineReading], result: FieldResult) -> FieldResult:
-        """The value proposed for a field a line crosses, when the engines disagreed on it.
+                          readings: list[EngineReading], result: FieldResult
+                          ) -> tuple[FieldResult, bool]:
+        """A crossed field read once more, the line painted over: (result, still in doubt).
 
-        The field is flagged whatever this proposes (``line_across_writing``); what it
-        changes is what the reviewer is shown. Where the line cut or added strokes the two
-        engines often both misread the crop (タカイ シンイチ read タチシンイチ and garbage,
-        a fold along the feet of the characters), while the crop with the line painted over
-        from its surroundings (:attr:`Crop.mended`) keeps the strokes that cross it: its
-        readings join the arbitration, which prefers what the field allows (valid, spelt as
-        kana can be) before the engine and its score. An agreement on the crop stands as it
-        is: the arbitration has nothing to choose there.
+        The two views treat the line in opposite ways (left in, taken out) and an engine
+        read them differently; the third (:attr:`Crop.mended`, painted over from above and
+        below) keeps the strokes that cross the line and drops the line between them.
+
+        - The engines agreed on the crop and each reads that value again there: a stroke
+          the line added or cut would show in one of the two, so the line is no reason to
+          look. ノゾミ read フワミ and シノ read シフ under a line read otherwise on the
+          painted view and stay flagged (tests/test_crops.py).
+        - They disagreed: the painted view's readings join the arbitration, which prefers
+          what the field allows before the engine and its score (タカイ シンイチ read
+          タチシンイチ and garbage on a fold along the feet of the characters). The field
+          stays flagged; what changes is the value the reviewer is proposed.
         """
-        if crop.mended is None or all(r.code != "engines_disagree" for r in result.reasons):
-            return result
+        if crop.mended is None:
+            return result, True
         more = [e.recognize(crop.mended, hints) for e in self.engines]
+        if all(r.code != "engines_disagree" for r in result.reasons):
+            today = self.options.today
+            again = {validate_value(f, m.text, today=today).value for m in more}
+            return result, again != {result.value}
         chosen = self._decide(f, [*readings, *more], result.box_px)
         chosen.readings = result.readings  # one reading per engine: the crop's, as reported
-        return chosen
+        return chosen, True
 
     def _decide(self, f: FieldSpec, readings: list[EngineReading],
                 rect: tuple[int, int, int, int]) -> FieldResult:
